@@ -1,0 +1,402 @@
+"""The rules engine: resolve one round of one organisation, and explain every change.
+
+Pure functions over frozen values; no I/O, no clocks, no global randomness. The order
+of resolution is documented in ``docs/engine.md`` and is, for round r:
+
+1. delayed effects that fall due in round r land;
+2. injects fired before the round apply;
+3. every group's option effects apply, scaled by the share of its players who chose them
+   (amounts are evaluated against the metrics as they stood after step 2);
+4. every rule's condition is evaluated against one snapshot taken after step 3; the rules
+   that hold apply their effects in deck order, or schedule them ``after`` rounds later;
+5. each metric's drift applies.
+
+Every change is clamped to the metric's bounds and recorded with the delta that really
+happened, so the changes of a game always add up to its total change.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+from attrs import frozen
+
+from game.deck import GROUPS, LEVERS, Card, Deck, parse_channel
+from game.expr import Expr, Names, compile_expr
+
+Channel = tuple[str, str]
+
+
+class EngineError(Exception):
+    """An input the engine cannot resolve (unknown card, option or pattern)."""
+
+
+@frozen
+class Change:
+    """One change to one metric, with its cause."""
+
+    round: int
+    metric: str
+    delta: float  # what really happened, after clamping to bounds
+    lever: str
+    kind: str  # "option", "rule", "drift", "inject"
+    cause: str  # option, rule or inject id; the metric's name for drift
+    explain: str
+    group: str = ""  # for options: the group that chose
+    decided: int = 0  # for delayed rule effects: the round in which the rule fired
+    asked: float = 0.0  # the delta before clamping
+
+
+@frozen
+class Pending:
+    """A delayed effect waiting for its round."""
+
+    due: int
+    metric: str
+    delta: float
+    lever: str
+    cause: str
+    explain: str
+    decided: int
+
+
+@frozen
+class OrgState:
+    """The state of one organisation after ``round`` resolved rounds."""
+
+    seed: int
+    round: int
+    pattern: str
+    metrics: Mapping[str, float]
+    pending: tuple[Pending, ...] = ()
+    history: tuple[Change, ...] = ()
+    fired: Mapping[str, int] = attrs.Factory(dict)  # rule id -> times fired
+    cards: tuple[str, ...] = ()  # card dealt in each resolved round
+
+
+@frozen
+class RoundInputs:
+    """Everything that happened in a round, as the engine needs it."""
+
+    card: str
+    choices: Mapping[str, Sequence[str]] = attrs.Factory(dict)  # group -> option id per player
+    messages: Mapping[Channel, int] = attrs.Factory(dict)  # (from, to) -> message count
+    pattern: str = ""  # empty: keep the state's pattern
+    injects: tuple[str, ...] = ()
+
+
+@frozen
+class _Effect:
+    metric: str
+    amount: Expr
+
+
+@frozen
+class _Option:
+    id: str
+    group: str
+    lever: str
+    explain: str
+    effects: tuple[_Effect, ...]
+
+
+@frozen
+class _Rule:
+    id: str
+    when: Expr
+    effects: tuple[_Effect, ...]
+    after: int
+    lever: str
+    explain: str
+    once: bool
+
+
+@frozen
+class _Inject:
+    id: str
+    effects: tuple[_Effect, ...]
+    lever: str
+    explain: str
+
+
+@frozen
+class _PatternView:
+    open: frozenset[Channel]
+    listens: Mapping[Channel, float]
+
+
+class Rulebook:
+    """A deck compiled for fast, repeated resolution. Build once per deck."""
+
+    def __init__(self, deck: Deck) -> None:
+        self.deck = deck
+        options: dict[str, set[str]] = {g: set() for g in GROUPS}
+        for card in deck.cards:
+            for o in card.options:
+                options[o.group].add(o.id)
+        self.names = Names(
+            frozenset(deck.metrics), {g: frozenset(v) for g, v in options.items()}, frozenset(deck.patterns)
+        )
+        self.bounds = {name: m.bounds for name, m in deck.metrics.items()}
+        self.drift = tuple(
+            (name, compile_expr(m.drift, self.names), m.drift_explain or f"{m.label} drifts by itself each round")
+            for name, m in deck.metrics.items()
+            if m.drift != 0
+        )
+        self.cards = {card.id: card for card in deck.cards}
+        self.options: dict[tuple[str, str], dict[str, _Option]] = {}
+        self.defaults: dict[tuple[str, str], str] = {}
+        for card in deck.cards:
+            for o in card.options:
+                compiled = _Option(o.id, o.group, o.lever, o.explain or o.label, self._effects(o.effects))
+                self.options.setdefault((card.id, o.group), {})[o.id] = compiled
+                if o.default:
+                    self.defaults[(card.id, o.group)] = o.id
+        self.rules = tuple(
+            _Rule(r.id, compile_expr(r.when, self.names, want="bool"), self._effects(r.effects), r.after, r.lever, r.explain, r.once)
+            for r in deck.rules
+        )
+        self.injects = {
+            i.id: _Inject(i.id, self._effects(i.effects), i.lever, i.explain or i.label) for i in deck.injects
+        }
+        self.patterns = {name: self._pattern(p.channels, p.listens) for name, p in deck.patterns.items()}
+        self.fixed = {c.round: c for c in deck.cards if c.round is not None}
+        self.by_chance = tuple(
+            (c, c.weight if c.weight > 0 else 1.0, compile_expr(c.when, self.names, want="bool") if c.when else None)
+            for c in deck.cards
+            if c.round is None
+        )
+
+    def _effects(self, effects: Mapping[str, Any]) -> tuple[_Effect, ...]:
+        return tuple(_Effect(m, compile_expr(a, self.names)) for m, a in effects.items())
+
+    @staticmethod
+    def _pattern(channels: Iterable[str], listens: Mapping[str, Mapping[str, float]]) -> _PatternView:
+        opened = frozenset(c for c in (parse_channel(t) for t in channels) if c)
+        weights: dict[Channel, float] = {}
+        for a in GROUPS:
+            for b in GROUPS:
+                if a == b:
+                    continue
+                explicit = listens.get(a, {}).get(b)
+                weights[(a, b)] = explicit if explicit is not None else (0.5 if (b, a) in opened else 0.0)
+        return _PatternView(opened, weights)
+
+    def pattern(self, name: str) -> _PatternView:
+        try:
+            return self.patterns[name]
+        except KeyError:
+            raise EngineError(f'unknown pattern "{name}"') from None
+
+    def default_choice(self, card_id: str, group: str) -> str | None:
+        return self.defaults.get((card_id, group))
+
+    def groups_with_options(self, card_id: str) -> tuple[str, ...]:
+        return tuple(g for g in GROUPS if (card_id, g) in self.options)
+
+
+def new_state(book: Rulebook, seed: int, pattern: str = "") -> OrgState:
+    """The state before round 1."""
+    pattern = pattern or book.deck.default_pattern
+    book.pattern(pattern)
+    return OrgState(seed, 0, pattern, {n: m.start for n, m in book.deck.metrics.items()})
+
+
+def deal_card(book: Rulebook, state: OrgState, pattern: str = "") -> Card:
+    """The card for the next round: the one fixed to it, else one drawn by weight.
+
+    The draw is seeded by the state's seed and the round, so it is the same on replay.
+    Cards already dealt are drawn only once every eligible card has been dealt.
+    """
+    r = state.round + 1
+    if r in book.fixed:
+        return book.fixed[r]
+    view = book.pattern(pattern or state.pattern)
+    eligible = [
+        (card, weight)
+        for card, weight, when in book.by_chance
+        if when is None or when.fn(state.metrics, {}, view.listens, view.open, {}, r, pattern or state.pattern)
+    ]
+    if not eligible:
+        eligible = [(card, weight) for card, weight, _ in book.by_chance]
+    if not eligible:
+        raise EngineError(f"no card can be dealt in round {r}")
+    fresh = [(c, w) for c, w in eligible if c.id not in state.cards] or eligible
+    rng = random.Random(state.seed * 7919 + r)
+    return rng.choices([c for c, _ in fresh], weights=[w for _, w in fresh])[0]
+
+
+def choice_shares(book: Rulebook, card_id: str, choices: Mapping[str, Sequence[str]]) -> dict[Channel, float]:
+    """(group, option) -> share of the group's players who chose it; defaults stand in for absent groups."""
+    shares: dict[Channel, float] = {}
+    for group in book.groups_with_options(card_id):
+        picked = [c for c in choices.get(group, ()) if c]
+        offered = book.options[(card_id, group)]
+        default = book.defaults[(card_id, group)]
+        picked = [c if c in offered else default for c in picked] or [default]
+        unit = 1.0 / len(picked)
+        for option_id in picked:
+            shares[(group, option_id)] = shares.get((group, option_id), 0.0) + unit
+    return shares
+
+
+def resolve_round(book: Rulebook, state: OrgState, inputs: RoundInputs) -> tuple[OrgState, tuple[Change, ...]]:
+    """Resolve the next round; return the new state and the changes it made, in order."""
+    r = state.round + 1
+    if inputs.card not in book.cards:
+        raise EngineError(f'unknown card "{inputs.card}"')
+    pattern = inputs.pattern or state.pattern
+    view = book.pattern(pattern)
+    metrics = dict(state.metrics)
+    bounds = book.bounds
+    changes: list[Change] = []
+
+    def apply(metric: str, asked: float, lever: str, kind: str, cause: str, explain: str, group: str = "", decided: int = 0) -> None:
+        if not asked:
+            return
+        old = metrics[metric]
+        low, high = bounds[metric]
+        new = old + asked
+        new = low if new < low else high if new > high else new
+        metrics[metric] = new
+        changes.append(Change(r, metric, new - old, lever, kind, cause, explain, group, decided or r, asked))
+
+    # 1. delayed effects falling due now
+    still_pending = []
+    for p in state.pending:
+        if p.due == r:
+            apply(p.metric, p.delta, p.lever, "rule", p.cause, p.explain, decided=p.decided)
+        elif p.due > r:
+            still_pending.append(p)
+
+    shares = choice_shares(book, inputs.card, inputs.choices)
+    said = {k: v for k, v in inputs.messages.items() if k in view.open and v > 0}
+    env = (shares, view.listens, view.open, said, r, pattern)
+
+    # 2. injects
+    for inject_id in inputs.injects:
+        inject = book.injects.get(inject_id)
+        if inject is None:
+            raise EngineError(f'unknown inject "{inject_id}"')
+        snapshot = dict(metrics)
+        for e in inject.effects:
+            apply(e.metric, float(e.amount.fn(snapshot, *env)), inject.lever, "inject", inject.id, inject.explain)
+
+    # 3. options, scaled by share
+    snapshot = dict(metrics)
+    for (group, option_id), share in shares.items():
+        option = book.options[(inputs.card, group)][option_id]
+        for e in option.effects:
+            apply(e.metric, share * float(e.amount.fn(snapshot, *env)), option.lever, "option", option.id, option.explain, group)
+
+    # 4. rules, all judged on one snapshot
+    snapshot = dict(metrics)
+    fired = dict(state.fired)
+    due_now: list[tuple[_Rule, _Effect, float]] = []
+    for rule in book.rules:
+        if rule.once and fired.get(rule.id):
+            continue
+        if not rule.when.fn(snapshot, *env):
+            continue
+        fired[rule.id] = fired.get(rule.id, 0) + 1
+        for e in rule.effects:
+            amount = float(e.amount.fn(snapshot, *env))
+            if rule.after:
+                still_pending.append(Pending(r + rule.after, e.metric, amount, rule.lever, rule.id, rule.explain, r))
+            else:
+                due_now.append((rule, e, amount))
+    for rule, e, amount in due_now:
+        apply(e.metric, amount, rule.lever, "rule", rule.id, rule.explain)
+
+    # 5. drift
+    if book.drift:
+        snapshot = dict(metrics)
+        for metric, amount, explain in book.drift:
+            apply(metric, float(amount.fn(snapshot, *env)), "other", "drift", metric, explain)
+
+    done = tuple(changes)
+    new = OrgState(
+        state.seed,
+        r,
+        pattern,
+        metrics,
+        tuple(still_pending),
+        state.history + done,
+        fired,
+        state.cards + (inputs.card,),
+    )
+    return new, done
+
+
+def replay(book: Rulebook, seed: int, pattern: str, log: Iterable[RoundInputs]) -> OrgState:
+    """Fold a log of round inputs into the state it produces."""
+    state = new_state(book, seed, pattern)
+    for inputs in log:
+        state, _ = resolve_round(book, state, inputs)
+    return state
+
+
+def attribution(history: Iterable[Change]) -> dict[str, dict[str, float]]:
+    """metric -> lever -> total change; every lever present, zeros included."""
+    out: dict[str, dict[str, float]] = {}
+    for change in history:
+        per_lever = out.setdefault(change.metric, dict.fromkeys(LEVERS, 0.0))
+        per_lever[change.lever] += change.delta
+    return out
+
+
+@frozen
+class Counterfactual:
+    """A finished game beside the same choices under another pattern or without a lever."""
+
+    description: str
+    actual: OrgState
+    alternative: OrgState
+    difference: Mapping[str, float]  # metric -> actual - alternative
+    by_lever: Mapping[str, Mapping[str, float]]  # metric -> lever -> actual - alternative
+
+
+def counterfactual(
+    book: Rulebook,
+    seed: int,
+    pattern: str,
+    log: Sequence[RoundInputs],
+    *,
+    other_pattern: str | None = None,
+    withhold: str | None = None,
+) -> Counterfactual:
+    """Replay the game's choices under ``other_pattern`` and/or with every option of
+    lever ``withhold`` replaced by its card's default. Messages on channels the other
+    pattern closes are dropped; the same cards are dealt."""
+    alt_log = []
+    for inputs in log:
+        choices = dict(inputs.choices)
+        if withhold:
+            for group, picks in inputs.choices.items():
+                offered = book.options.get((inputs.card, group), {})
+                default = book.defaults.get((inputs.card, group), "")
+                choices[group] = tuple(
+                    default if p in offered and offered[p].lever == withhold else p for p in picks
+                )
+        alt_log.append(
+            RoundInputs(inputs.card, choices, inputs.messages, other_pattern or inputs.pattern or pattern, inputs.injects)
+        )
+    actual = replay(book, seed, pattern, log)
+    alternative = replay(book, seed, other_pattern or pattern, alt_log)
+    parts = []
+    if other_pattern:
+        parts.append(f'the same choices under pattern "{other_pattern}"')
+    if withhold:
+        parts.append(f"with {withhold.replace('_', ' ')} withheld")
+    a, b = attribution(actual.history), attribution(alternative.history)
+    zero = dict.fromkeys(LEVERS, 0.0)
+    return Counterfactual(
+        " and ".join(parts) or "the same game",
+        actual,
+        alternative,
+        {m: actual.metrics[m] - alternative.metrics[m] for m in actual.metrics},
+        {m: {lv: a.get(m, zero)[lv] - b.get(m, zero)[lv] for lv in LEVERS} for m in actual.metrics},
+    )

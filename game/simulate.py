@@ -1,0 +1,253 @@
+"""Play a deck many times with bots and summarise what it teaches.
+
+Used by ``crossroads deck simulate``, the deck tests and the engine benchmark.
+Games are paired across patterns: game k uses seed ``seed + k`` under every pattern, and
+the bots' choices draw from a random source that does not depend on the pattern, so a
+difference between patterns comes from the pattern alone.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import attrs
+from attrs import frozen
+
+from game.bots import Strategy, get_strategy
+from game.deck import GROUPS, LEVERS
+from game.engine import OrgState, RoundInputs, Rulebook, attribution, deal_card, new_state, resolve_round
+
+
+@frozen
+class GameRecord:
+    seed: int
+    pattern: str
+    final: OrgState
+    log: tuple[RoundInputs, ...]
+
+
+def play_game(
+    book: Rulebook,
+    seed: int,
+    pattern: str,
+    strategy: Strategy | dict[str, Strategy],
+    *,
+    players: int = 1,
+    rounds: int | None = None,
+) -> GameRecord:
+    """Play one whole game with bots in every seat; ``strategy`` may differ per group."""
+    per_group = strategy if isinstance(strategy, dict) else dict.fromkeys(GROUPS, strategy)
+    choice_rng = random.Random(seed * 2 + 1)
+    talk_rng = random.Random(seed * 2 + 2)
+    state = new_state(book, seed, pattern)
+    log = []
+    for _ in range(rounds or book.deck.deck.rounds):
+        card = deal_card(book, state)
+        choices = {
+            group: tuple(per_group[group].choose(book, state, card.id, group, choice_rng) for _ in range(players))
+            for group in book.groups_with_options(card.id)
+        }
+        messages: dict[tuple[str, str], int] = {}
+        for group in GROUPS:
+            for target in per_group[group].talk(book, state, state.pattern, group, talk_rng):
+                messages[(group, target)] = messages.get((group, target), 0) + players
+        inputs = RoundInputs(card.id, choices, messages, state.pattern)
+        state, _ = resolve_round(book, state, inputs)
+        log.append(inputs)
+    return GameRecord(seed, pattern, state, tuple(log))
+
+
+def _quantile(sorted_values: Sequence[float], q: float) -> float:
+    if not sorted_values:
+        return 0.0
+    pos = q * (len(sorted_values) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+@attrs.define
+class _Tally:
+    finals: dict[str, list[float]]
+    levers: dict[str, dict[str, float]]
+    rule_games: dict[str, int]
+    rule_fires: dict[str, int]
+    picks: dict[tuple[str, str, str], int]
+    games: int = 0
+
+
+def simulate(
+    book: Rulebook,
+    *,
+    runs: int = 1000,
+    seed: int = 0,
+    strategy: str = "random",
+    patterns: Iterable[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Play ``runs`` games per pattern and return a JSON-ready report (see docs/simulate.md)."""
+    deck = book.deck
+    bot = get_strategy(strategy)
+    names = list(patterns or deck.patterns)
+    report: dict[str, Any] = {
+        "deck": deck.id,
+        "title": deck.deck.title,
+        "runs": runs,
+        "seed": seed,
+        "strategy": strategy,
+        "patterns": {},
+    }
+    all_options = {(c.id, o.group, o.id) for c in deck.cards for o in c.options}
+    for pattern in names:
+        tally = _Tally(
+            {m: [] for m in deck.metrics},
+            {m: dict.fromkeys(LEVERS, 0.0) for m in deck.metrics},
+            {r.id: 0 for r in deck.rules},
+            {r.id: 0 for r in deck.rules},
+            {},
+        )
+        for k in range(runs):
+            record = play_game(book, seed + k, pattern, bot)
+            _count(tally, record)
+            if progress:
+                progress(1)
+        report["patterns"][pattern] = _summary(book, tally, all_options)
+    if deck.claim and set(names) >= {deck.claim.better, deck.claim.than} and strategy == deck.claim.strategy:
+        report["claim"] = check_claim(book, runs=runs, seed=seed)
+    report["dominant_options"] = dominant_options(book)
+    return report
+
+
+def _count(tally: _Tally, record: GameRecord) -> None:
+    tally.games += 1
+    for metric, value in record.final.metrics.items():
+        tally.finals[metric].append(value)
+    for change in record.final.history:
+        tally.levers[change.metric][change.lever] += change.delta
+    for rule_id, times in record.final.fired.items():
+        tally.rule_games[rule_id] += 1
+        tally.rule_fires[rule_id] += times
+    for inputs in record.log:
+        for group, picks in inputs.choices.items():
+            for option in picks:
+                key = (inputs.card, group, option)
+                tally.picks[key] = tally.picks.get(key, 0) + 1
+
+
+def _summary(book: Rulebook, tally: _Tally, all_options: set[tuple[str, str, str]]) -> dict[str, Any]:
+    n = max(tally.games, 1)
+    metrics = {}
+    for name, values in tally.finals.items():
+        values.sort()
+        metrics[name] = {
+            "start": book.deck.metrics[name].start,
+            "mean": sum(values) / n,
+            "p10": _quantile(values, 0.1),
+            "p90": _quantile(values, 0.9),
+        }
+    levers = {}
+    for name, per_lever in tally.levers.items():
+        total = sum(abs(v) for v in per_lever.values())
+        levers[name] = {
+            lever: {"mean_change": value / n, "share": abs(value) / total if total else 0.0}
+            for lever, value in per_lever.items()
+        }
+    rules = {
+        rid: {"games_fired": tally.rule_games[rid] / n, "mean_fires": tally.rule_fires[rid] / n}
+        for rid in tally.rule_games
+    }
+    dealt = {card for card, _, _ in tally.picks}
+    return {
+        "metrics": metrics,
+        "levers": levers,
+        "rules": rules,
+        "never_fired": [rid for rid, count in tally.rule_games.items() if count == 0],
+        "never_picked": [
+            {"card": c, "group": g, "option": o}
+            for c, g, o in sorted(all_options - set(tally.picks))
+            if c in dealt
+        ],
+        "never_dealt": sorted({c for c, _, _ in all_options} - dealt),
+    }
+
+
+def dominant_options(book: Rulebook) -> list[dict[str, str]]:
+    """Options whose constant effects are at least as good as every alternative on every
+    metric their group can see, and better on one: a choice that needs no thought."""
+    deck = book.deck
+    found = []
+    for card in deck.cards:
+        for group in GROUPS:
+            opts = deck.options_for(card, group)
+            if len(opts) < 2:
+                continue
+            visible = deck.visible_metrics(group)
+
+            def value(option: Any, metric: str) -> float | None:
+                amount = option.effects.get(metric, 0.0)
+                if isinstance(amount, str):
+                    return None
+                return amount if deck.metrics[metric].better == "higher" else -amount
+
+            for a in opts:
+                beats_all = True
+                for b in opts:
+                    if a is b:
+                        continue
+                    pairs = [(value(a, m), value(b, m)) for m in visible]
+                    if any(x is None or y is None for x, y in pairs):
+                        beats_all = False
+                        break
+                    if not (all(x >= y for x, y in pairs) and any(x > y for x, y in pairs)):  # type: ignore[operator]
+                        beats_all = False
+                        break
+                if beats_all:
+                    found.append({"card": card.id, "group": group, "option": a.id})
+    return found
+
+
+def check_claim(book: Rulebook, *, runs: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Test the deck's ``[claim]`` over paired seeded games."""
+    claim = book.deck.claim
+    if claim is None:
+        raise ValueError(f'deck "{book.deck.id}" states no [claim]')
+    bot = get_strategy(claim.strategy)
+    wins = 0
+    lever_diff = dict.fromkeys(LEVERS, 0.0)
+    metric_diff = dict.fromkeys([*claim.higher, *claim.lower], 0.0)
+    for k in range(runs):
+        better = play_game(book, seed + k, claim.better, bot).final
+        than = play_game(book, seed + k, claim.than, bot).final
+        ok = all(better.metrics[m] > than.metrics[m] for m in claim.higher) and all(
+            better.metrics[m] < than.metrics[m] for m in claim.lower
+        )
+        wins += ok
+        a, b = attribution(better.history), attribution(than.history)
+        zero = dict.fromkeys(LEVERS, 0.0)
+        for m in metric_diff:
+            sign = 1.0 if m in claim.higher else -1.0
+            span = book.bounds[m][1] - book.bounds[m][0]
+            metric_diff[m] += (better.metrics[m] - than.metrics[m]) / runs
+            for lever in LEVERS:
+                # scaled by each metric's range so that metrics of different sizes weigh alike
+                lever_diff[lever] += sign * (a.get(m, zero)[lever] - b.get(m, zero)[lever]) / span
+    total = sum(abs(v) for v in lever_diff.values())
+    shares = {lv: (abs(v) / total if total else 0.0) for lv, v in lever_diff.items()}
+    top = max(shares, key=lambda lv: shares[lv])
+    share = wins / runs if runs else 0.0
+    return {
+        "point": claim.point,
+        "better": claim.better,
+        "than": claim.than,
+        "strategy": claim.strategy,
+        "runs": runs,
+        "share_of_runs": share,
+        "at_least": claim.at_least,
+        "mean_difference": metric_diff,
+        "lever_shares": shares,
+        "largest_lever": top,
+        "expected_lever": claim.lever,
+        "holds": share >= claim.at_least and top == claim.lever,
+    }
