@@ -1,0 +1,140 @@
+"""The ``crossroads`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from game.bots import STRATEGIES, get_strategy
+from game.bundled import bundled_decks, resolve_deck
+from game.deck import Deck
+from game.engine import Rulebook
+from game.loader import DeckError, load_deck
+
+
+def _load_or_exit(name: str) -> Deck:
+    try:
+        return load_deck(resolve_deck(name))
+    except DeckError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="crossroads")
+def main() -> None:
+    """Crossroads: a facilitated workshop game about who listens to whom in an organisation.
+
+    Tops, Middles, Bottoms and Customers play a scenario deck; the rules engine explains
+    how special treatment, considerateness and interaction patterns changed the outcome.
+    """
+
+
+@main.command()
+@click.argument("deck", default="interlodge")
+@click.option("--pattern", default="", help="Interaction pattern to play under (default: the deck's default).")
+@click.option("--seed", default=1, show_default=True, help="Seed for cards and bots.")
+@click.option("--strategy", type=click.Choice(sorted(STRATEGIES)), default="random", show_default=True,
+              help="How the bots choose.")
+def demo(deck: str, pattern: str, seed: int, strategy: str) -> None:
+    """Watch bots play DECK (a bundled deck name or a file), told round by round.
+
+    Shows each situation, what every group chose, every change with its explanation,
+    the final attribution by lever and the counterfactual under another pattern.
+    """
+    from game.textplay import tell_game
+
+    loaded = _load_or_exit(deck)
+    if pattern and pattern not in loaded.patterns:
+        raise click.BadParameter(f'unknown pattern "{pattern}"; this deck has {", ".join(loaded.patterns)}', param_hint="--pattern")
+    tell_game(Rulebook(loaded), seed, pattern or loaded.default_pattern, get_strategy(strategy), click.echo)
+
+
+@main.group()
+def deck() -> None:
+    """Check, simulate and list scenario decks."""
+
+
+@deck.command("check")
+@click.argument("files", nargs=-1, required=True)
+def deck_check(files: tuple[str, ...]) -> None:
+    """Check deck FILES; print every problem as FILE:LINE:COL: message.
+
+    Exits 0 when every deck is valid, 1 otherwise.
+    """
+    failed = 0
+    for name in files:
+        try:
+            loaded = load_deck(resolve_deck(name))
+        except DeckError as exc:
+            failed += 1
+            for problem in exc.problems:
+                click.echo(str(problem))
+            continue
+        click.echo(f"{name}: ok - {loaded.deck.title} ({loaded.deck.rounds} rounds, {len(loaded.cards)} cards, {len(loaded.rules)} rules)")
+    sys.exit(1 if failed else 0)
+
+
+@deck.command("list")
+def deck_list() -> None:
+    """List the bundled decks."""
+    for name, path in bundled_decks().items():
+        try:
+            loaded = load_deck(path)
+            click.echo(f"{name:<20} {loaded.deck.title}")
+        except DeckError:
+            click.echo(f"{name:<20} (does not load: run crossroads deck check {path})")
+
+
+@deck.command("simulate")
+@click.argument("file")
+@click.option("--runs", default=1000, show_default=True, type=click.IntRange(1, 1_000_000), help="Games per pattern.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the first game; game k uses seed + k.")
+@click.option("--strategy", type=click.Choice(sorted(STRATEGIES)), default=None,
+              help="Bot strategy for every seat (default: the deck's claim strategy, else random).")
+@click.option("--pattern", "pattern", default="all", show_default=True, help="A pattern name, or all.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (see docs/simulate.md).")
+def deck_simulate(file: str, runs: int, seed: int, strategy: str | None, pattern: str, as_json: bool) -> None:
+    """Play FILE many times with bots and report what it teaches.
+
+    Per pattern: final metrics (mean, p10, p90), change by lever, how often each rule
+    fired, rules that never fired, options no bot picked; then dominant options and,
+    when the deck states a [claim], whether it holds.
+    """
+    from game.simulate import simulate
+    from game.textplay import format_simulation
+
+    loaded = _load_or_exit(file)
+    if pattern != "all" and pattern not in loaded.patterns:
+        raise click.BadParameter(f'unknown pattern "{pattern}"; this deck has {", ".join(loaded.patterns)} (or all)', param_hint="--pattern")
+    patterns = list(loaded.patterns) if pattern == "all" else [pattern]
+    strategy = strategy or (loaded.claim.strategy if loaded.claim else "random")
+    book = Rulebook(loaded)
+    total = runs * len(patterns)
+    show = sys.stderr.isatty() and total >= 200
+    with click.progressbar(length=total, label="simulating", file=sys.stderr if show else _Null()) as bar:
+        report = simulate(book, runs=runs, seed=seed, strategy=strategy, patterns=patterns, progress=bar.update)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        click.echo(format_simulation(book, report))
+
+
+class _Null:
+    """A silent stream for the progress bar when stderr is not a terminal."""
+
+    def write(self, _: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
