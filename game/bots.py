@@ -25,21 +25,17 @@ class Strategy(Protocol):
         """The groups this bot sends a message to this round (only along open channels)."""
 
 
-def _open_targets(book: Rulebook, pattern: str, group: str) -> list[str]:
-    view = book.pattern(pattern)
-    return sorted(b for a, b in view.open if a == group)
-
-
 class _Base:
     name = ""
     description = ""
     talk_rate = 0.7
 
     def talk(self, book: Rulebook, state: OrgState, pattern: str, group: str, rng: random.Random) -> list[str]:
-        return [t for t in _open_targets(book, pattern, group) if rng.random() < self.talk_rate]
+        rate = self.talk_rate
+        return [t for t in book.targets[(pattern, group)] if rng.random() < rate]
 
-    def options(self, book: Rulebook, card_id: str, group: str) -> list[str]:
-        return sorted(book.options[(card_id, group)])
+    def options(self, book: Rulebook, card_id: str, group: str) -> tuple[str, ...]:
+        return book.option_ids[(card_id, group)]
 
 
 class RandomBot(_Base):

@@ -272,6 +272,8 @@ def load_deck_text(text: str, filename: str = "<deck>") -> model.Deck:
         elif getattr(exc, "lineno", None):
             line, col = exc.lineno, exc.colno
             message = getattr(exc, "msg", message)
+        if message.startswith("Illegal character '\\n'") or message.startswith("Unterminated string"):
+            message += " (is a closing quote missing?)"
         raise DeckError([Problem(filename, f"TOML syntax: {message}", (), line, col)]) from None
     except RecursionError:
         raise DeckError([Problem(filename, "TOML is nested too deeply")]) from None
@@ -295,7 +297,7 @@ def build_deck(raw: dict[str, Any], out: _Collector) -> model.Deck:
     phases = out.structure(raw["phases"], model.Phases, ("phases",)) if "phases" in raw else model.Phases()
     claim = out.structure(raw["claim"], model.Claim, ("claim",)) if "claim" in raw else None
 
-    _Checks(out, info, groups, metrics, patterns, cards, rules, injects, phases, claim).run()
+    _Checks(out, info, groups, metrics, patterns, cards, rules, injects, phases, claim, _raw_names(raw)).run()
     if out.problems or info is None or phases is None or ("claim" in raw and claim is None):
         raise DeckError(_sorted(out.problems))
     return model.Deck(
@@ -309,6 +311,24 @@ def build_deck(raw: dict[str, Any], out: _Collector) -> model.Deck:
         phases=phases,
         claim=claim,
     )
+
+
+def _raw_names(raw: dict[str, Any]) -> Names:
+    """The names the file declares, read from the raw TOML, so that an entry that failed to
+    structure is still known by name and does not cause a cascade of "unknown" problems."""
+
+    def keys(section: str) -> frozenset[str]:
+        value = raw.get(section)
+        return frozenset(value) if isinstance(value, dict) else frozenset()
+
+    options: dict[str, set[str]] = {g: set() for g in model.GROUPS}
+    cards = raw.get("cards")
+    for card in cards if isinstance(cards, list) else ():
+        entries = card.get("options") if isinstance(card, dict) else None
+        for option in entries if isinstance(entries, list) else ():
+            if isinstance(option, dict) and isinstance(option.get("id"), str) and option.get("group") in options:
+                options[option["group"]].add(option["id"])
+    return Names(keys("metrics"), {g: frozenset(v) for g, v in options.items()}, keys("patterns"))
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
@@ -361,18 +381,9 @@ class _Checks:
     injects: list[model.Inject | None]
     phases: model.Phases | None
     claim: model.Claim | None
-    names: Names = attrs.field(init=False)
+    names: Names
 
     def run(self) -> None:
-        options: dict[str, set[str]] = {g: set() for g in model.GROUPS}
-        for card in self.cards:
-            for option in card.options if card else ():
-                options.setdefault(option.group, set()).add(option.id)
-        self.names = Names(
-            frozenset(self.metrics),
-            {g: frozenset(ids) for g, ids in options.items()},
-            frozenset(self.patterns),
-        )
         self.check_info()
         self.check_groups()
         self.check_metrics()
@@ -406,9 +417,9 @@ class _Checks:
         if not effects:
             return
         for metric, amount in effects.items():
-            if metric not in self.metrics:
-                self.add(path + (metric,), f'unknown metric "{metric}"{suggest(metric, self.metrics)}')
-            else:
+            if metric not in self.names.metrics:
+                self.add(path + (metric,), f'unknown metric "{metric}"{suggest(metric, self.names.metrics)}')
+            elif metric in self.metrics:
                 self.expr(path + (metric,), amount)
 
     def unique(self, kind: str, items: list[Any], key: str) -> None:
@@ -430,9 +441,9 @@ class _Checks:
             self.add(("deck", "id"), 'deck id must be letters, digits, "_", "-" or "."')
         if not 1 <= self.info.rounds <= 50:
             self.add(("deck", "rounds"), f"rounds must be between 1 and 50, not {self.info.rounds}")
-        if self.info.default_pattern and self.info.default_pattern not in self.patterns:
+        if self.info.default_pattern and self.info.default_pattern not in self.names.patterns:
             name = self.info.default_pattern
-            self.add(("deck", "default_pattern"), f'unknown pattern "{name}"{suggest(name, self.patterns)}')
+            self.add(("deck", "default_pattern"), f'unknown pattern "{name}"{suggest(name, self.names.patterns)}')
 
     def check_groups(self) -> None:
         for name, group in self.groups.items():
@@ -585,12 +596,12 @@ class _Checks:
             return
         for key in ("better", "than"):
             name = getattr(claim, key)
-            if name not in self.patterns:
-                self.add(("claim", key), f'unknown pattern "{name}"{suggest(name, self.patterns)}')
+            if name not in self.names.patterns:
+                self.add(("claim", key), f'unknown pattern "{name}"{suggest(name, self.names.patterns)}')
         for key in ("higher", "lower"):
             for name in getattr(claim, key):
-                if name not in self.metrics:
-                    self.add(("claim", key), f'unknown metric "{name}"{suggest(name, self.metrics)}')
+                if name not in self.names.metrics:
+                    self.add(("claim", key), f'unknown metric "{name}"{suggest(name, self.names.metrics)}')
         if not claim.higher and not claim.lower:
             self.add(("claim",), "name the metrics the claim is about in higher or lower")
         self.lever(("claim", "lever"), claim.lever)

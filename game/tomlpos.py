@@ -41,6 +41,7 @@ def locate_keys(text: str) -> dict[Path, tuple[int, int]]:
                 concrete.append(name)
                 last = i == len(names) - 1
                 key = tuple(concrete)
+                positions.setdefault(key, (lineno, line.index("[") + 1))
                 if last and header.group(1) == "[[":
                     array_counts[key] = array_counts.get(key, -1) + 1
                     positions.setdefault(key, (lineno, line.index("[") + 1))
