@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -134,6 +135,37 @@ class _Null:
 
     def isatty(self) -> bool:
         return False
+
+
+def default_data_dir() -> str:
+    import platformdirs
+
+    return str(platformdirs.user_data_path("crossroads") / "server")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for every interface).")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port (0 picks a free one).")
+@click.option("--data", "data_dir", default=None, help="Folder for the journal and the facilitator secret [default: the user data folder].")
+@click.option("--certfile", default=None, type=click.Path(exists=True, dir_okay=False), help="TLS certificate (PEM) for wss://.")
+@click.option("--keyfile", default=None, type=click.Path(exists=True, dir_okay=False), help="TLS private key (PEM).")
+@click.option("--quiet", is_flag=True, help="Log only warnings.")
+def server(host: str, port: int, data_dir: str | None, certfile: str | None, keyfile: str | None, quiet: bool) -> None:
+    """Run the headless session server.
+
+    Prints its address and the file that holds the facilitator secret. Every accepted
+    input is journalled to SQLite before it is acknowledged; after a crash, start it again
+    with the same --data and every session, seat and timer comes back.
+    """
+    import asyncio
+
+    from server.main import configure_logging, raise_file_limit, run_server
+
+    if keyfile and not certfile:
+        raise click.BadParameter("--keyfile needs --certfile", param_hint="--keyfile")
+    configure_logging(not quiet)
+    raise_file_limit()
+    asyncio.run(run_server(host, port, Path(data_dir or default_data_dir()), certfile, keyfile, click.echo))
 
 
 if __name__ == "__main__":  # pragma: no cover

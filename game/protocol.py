@@ -1,0 +1,209 @@
+"""The wire protocol: versioned JSON messages with a ``type`` tag (see docs/protocol.md).
+
+Incoming frames are parsed here into plain command dicts for :func:`game.session.decide`;
+every way a frame can be wrong becomes a :class:`BadFrame` with an error code and a
+sentence, never an exception the server did not expect.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+import cattrs
+from attrs import frozen
+from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
+
+from game.loader import _cattrs_problems, format_path  # one converter style for decks and frames
+
+PROTOCOL_VERSION = 1
+MAX_FRAME = 64 * 1024
+MAX_DECK_UPLOAD = 60 * 1024
+MAX_REF = 64
+
+# Close codes (besides the standard 1000, 1001, 1008, 1009, 1011)
+CLOSE_KICKED = 4001
+CLOSE_REPLACED = 4002
+CLOSE_ENDED = 4003
+CLOSE_TOO_SLOW = 4008
+CLOSE_FLOOD = 4029
+
+ERROR_CODES = {
+    "bad_json": "the frame is not a JSON object",
+    "unknown_type": "no message of that type exists for this connection",
+    "bad_field": "a field is missing, has the wrong type, or is not allowed",
+    "wrong_phase": "the command is not allowed in the current phase",
+    "stale_round": "the message names a round that is not the current one",
+    "not_your_option": "the option is not one of your group's options on this card",
+    "channel_closed": "the current pattern does not open that channel for your group",
+    "too_long": "the text is longer than allowed",
+    "rate_limited": "too many messages in a short time; wait a moment",
+    "bad_code": "no session has that join code",
+    "bad_name": "the name is empty or unusable",
+    "name_taken": "someone in the session already has that name",
+    "lobby_locked": "the facilitator has locked the lobby",
+    "not_found": "no such seat",
+    "forbidden": "this connection may not do that",
+    "no_session": "no session is running yet",
+    "session_exists": "a session is already running; end it first",
+    "deck_invalid": "the deck does not load; the message lists the problems",
+    "too_many_joins": "too many join attempts from this address; wait a minute",
+}
+
+
+class BadFrame(Exception):
+    def __init__(self, code: str, message: str, ref: Any = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.ref = code, message, ref
+
+
+# --- message schemas -----------------------------------------------------------------------
+
+
+@frozen
+class Empty:
+    pass
+
+
+@frozen
+class Join:
+    code: str
+    name: str
+
+
+@frozen
+class Choose:
+    round: int
+    option: str
+
+
+@frozen
+class Say:
+    text: str
+    to: str = ""
+
+
+@frozen
+class Answer:
+    prompt: int
+    text: str
+
+
+@frozen
+class CreateSession:
+    deck: str = ""
+    deck_toml: str = ""
+    orgs: int = 1
+    patterns: tuple[str, ...] = ()
+    seed: int | None = None
+    early_close: bool = False
+    bots: str = "by_the_book"
+
+
+@frozen
+class SeatRef:
+    seat: str
+
+
+@frozen
+class Move:
+    seat: str
+    org: int
+    group: str
+
+
+@frozen
+class Extend:
+    seconds: int = 60
+
+
+@frozen
+class Inject:
+    inject: str
+    org: int | None = None
+
+
+@frozen
+class SetPattern:
+    org: int
+    pattern: str
+
+
+PARTICIPANT_MESSAGES: dict[str, type] = {"join": Join, "choose": Choose, "say": Say, "answer": Answer, "ping": Empty}
+FACILITATOR_MESSAGES: dict[str, type] = {
+    "create_session": CreateSession, "lock": Empty, "unlock": Empty, "move": Move, "start": Empty,
+    "advance": Empty, "pause": Empty, "resume": Empty, "extend": Extend, "call_timeout": Empty,
+    "inject": Inject, "set_pattern": SetPattern, "botify": SeatRef, "botify_stalled": Empty,
+    "kick": SeatRef, "end": Empty, "ping": Empty,
+}
+
+
+def _strict_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+
+    def exact(kind: type, label: str) -> Any:
+        def check(value: Any, _: Any) -> Any:
+            if type(value) is not kind:
+                raise ValueError(f"expected {label}")
+            return value
+        return check
+
+    conv.register_structure_hook(int, exact(int, "a whole number"))
+    conv.register_structure_hook(str, exact(str, "a string"))
+    conv.register_structure_hook(bool, exact(bool, "true or false"))
+    conv.register_structure_hook_func(
+        lambda t: t == tuple[str, ...],
+        lambda v, _: tuple(v) if isinstance(v, list) and all(isinstance(i, str) for i in v) and len(v) <= 64
+        else (_ for _ in ()).throw(ValueError("expected a list of strings")),
+    )
+    return conv
+
+
+CONVERTER = _strict_converter()
+
+
+def parse_frame(frame: str | bytes, schemas: dict[str, type]) -> dict[str, Any]:
+    """A validated command dict with its ``type`` and optional ``ref``, or :class:`BadFrame`."""
+    if isinstance(frame, bytes):
+        try:
+            frame = frame.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadFrame("bad_json", "frames must be UTF-8 JSON text") from None
+    try:
+        data = json.loads(frame)
+    except (ValueError, RecursionError):
+        raise BadFrame("bad_json", "the frame is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadFrame("bad_json", "a message is a JSON object with a \"type\"")
+    ref = data.pop("id", None)
+    if ref is not None and not (isinstance(ref, int | str) and not isinstance(ref, bool) and len(str(ref)) <= MAX_REF):
+        raise BadFrame("bad_field", f"id must be a number or a string of at most {MAX_REF} characters")
+    kind = data.pop("type", None)
+    if not isinstance(kind, str):
+        raise BadFrame("bad_field", 'every message needs a "type" string', ref)
+    schema = schemas.get(kind)
+    if schema is None:
+        known = ", ".join(sorted(schemas))
+        raise BadFrame("unknown_type", f'unknown message type "{kind[:40]}"; this connection may send {known}', ref)
+    try:
+        body = CONVERTER.structure(data, schema)
+    except (ClassValidationError, ForbiddenExtraKeysError, ValueError, TypeError) as exc:
+        problems = list(_cattrs_problems(exc, ()))
+        text = "; ".join(f"{format_path(p) or kind}: {m}" for p, m in problems) or str(exc)
+        raise BadFrame("bad_field", f"{kind}: {text}", ref) from None
+    command = attrs.asdict(body, recurse=False)
+    command["type"] = kind
+    command["ref"] = ref
+    return command
+
+
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+def error(code: str, message: str, ref: Any = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    if ref is not None:
+        out["ref"] = ref
+    return out

@@ -1,0 +1,309 @@
+"""The session server over real sockets on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from game.deck import GROUPS
+from game.engine import Rulebook, replay
+from server.hub import Hub
+from server.journal import Journal
+from tests.wsclient import Client, facilitator, join, rejoin
+
+
+@pytest.fixture
+async def hub(tmp_path):
+    server = Hub(tmp_path / "data", flush_interval=0.05)
+    await server.start("127.0.0.1", 0)
+    yield server
+    await server.close()
+
+
+def base(hub: Hub) -> str:
+    return f"ws://127.0.0.1:{hub.port}"
+
+
+async def new_session(hub: Hub, **options) -> tuple[Client, str]:
+    fac = await facilitator(base(hub), hub.secret)
+    ack = await fac.request({"type": "create_session", "deck": "interlodge", **options})
+    assert ack["type"] == "ack", ack
+    return fac, ack["code"]
+
+
+async def four_players(hub: Hub, code: str, org: int = 0) -> dict[str, Client]:
+    """Join until organisation ``org`` has one player in each group; return those four."""
+    players = {}
+    for i in range(4 * len(hub.session.orgs)):
+        client = await join(base(hub), code, f"Player {i}")
+        if client.you["org"] == org:
+            players[client.you["group"]] = client
+    assert set(players) == set(GROUPS), "balancing gives one seat to each group first"
+    return players
+
+
+def phase_view(phase: str):
+    return lambda m: m["type"] == "view" and m["view"]["session"]["phase"] == phase
+
+
+async def advance(fac: Client, hub: Hub, to: str) -> None:
+    answer = await fac.request({"type": "advance"})
+    assert answer["type"] == "ack", answer
+    assert hub.session.phase == to
+
+
+async def play_round(fac: Client, hub: Hub, players: dict[str, Client], pick=lambda view: view["card"]["options"][-1]["id"], talk=None) -> None:
+    await advance(fac, hub, "talk")
+    if talk:
+        await talk()
+    await advance(fac, hub, "choose")
+    for client in players.values():
+        await client.until(lambda m: m["type"] == "view" and m["view"]["session"]["phase"] == "choose")
+        if client.view.get("card", {}).get("options"):
+            answer = await client.request({"type": "choose", "round": hub.session.round, "option": pick(client.view)})
+            assert answer["type"] == "ack", answer
+    await advance(fac, hub, "reveal")
+
+
+async def test_a_whole_game_through_the_server(hub):
+    fac, code = await new_session(hub, orgs=1, patterns=["desk_voice"], seed=7)
+    assert len(code) == 6 and not set(code) & set("0O1IL2Z5S8B")
+    players = await four_players(hub, code)
+    assert (await fac.request({"type": "start"}))["type"] == "ack"
+    for r in range(1, 7):
+        assert hub.session.round == r and hub.session.phase == "brief"
+        bottom = players["bottom"]
+        await bottom.until(lambda m: m["type"] == "view" and m["view"]["session"]["round"] == r)
+        async def talk(r=r, bottom=bottom):
+            if r > 1:
+                answer = await bottom.request({"type": "say", "to": "middle", "text": f"Room faults, round {r}"})
+                assert answer["type"] == "ack", answer
+
+        await play_round(fac, hub, players, talk=talk)
+        if r < 6:
+            await advance(fac, hub, "brief")
+    await advance(fac, hub, "debrief")
+    for client in players.values():
+        msg = await client.until(lambda m: m["type"] == "view" and m["view"]["session"]["phase"] == "debrief")
+        debrief = msg["view"]["debrief"]
+        assert set(debrief["orgs"][0]["metrics"]) == set(hub.session.deck.metrics)
+        assert debrief["orgs"][0]["channels"]["bottom->middle"] == 5
+        assert "bottom->top" in debrief["orgs"][0]["silent"] or debrief["orgs"][0]["channels"].get("bottom->top")
+        assert debrief["orgs"][0]["counterfactuals"], "the debrief offers a counterfactual"
+    # the server's state equals a replay of what it journalled
+    org = hub.session.orgs[0]
+    book = Rulebook(hub.session.deck)
+    assert replay(book, org.state.seed, "desk_voice", org.log) == org.state
+    assert (await fac.request({"type": "end"}))["type"] == "ack"
+    with pytest.raises(ConnectionClosed) as closed:
+        await players["top"].until(lambda m: False)
+    assert closed.value.rcvd.code == 4003
+
+
+async def test_bots_fill_groups_nobody_plays_and_defaults_stand(hub):
+    fac, code = await new_session(hub, orgs=2, patterns=["silos", "desk_voice"], seed=3, bots="random")
+    solo = await join(base(hub), code, "Solo")
+    await fac.request({"type": "start"})
+    await play_round(fac, hub, {"x": solo})
+    for org in hub.session.orgs:
+        inputs = org.log[0]
+        assert set(inputs.choices) == {"top", "middle", "bottom", "customer"}
+        assert all(len(p) == 1 for p in inputs.choices.values())
+
+
+async def test_reconnect_mid_round_returns_to_the_same_seat(hub):
+    fac, code = await new_session(hub, seed=1)
+    players = await four_players(hub, code)
+    await fac.request({"type": "start"})
+    await advance(fac, hub, "talk")
+    await advance(fac, hub, "choose")
+    bottom = players["bottom"]
+    await bottom.until(phase_view("choose"))
+    option = bottom.view["card"]["options"][0]["id"]
+    await bottom.request({"type": "choose", "round": 1, "option": option})
+    await bottom.close()
+    again = await rejoin(base(hub), bottom.token)
+    assert again.you["seat"] == bottom.seat and again.you["choice"] == option
+    assert again.view["session"]["phase"] == "choose"
+    # change of mind until the deadline
+    other = again.view["card"]["options"][1]["id"]
+    assert (await again.request({"type": "choose", "round": 1, "option": other}))["type"] == "ack"
+    assert again.you["choice"] == other
+
+
+async def test_a_second_connection_with_the_same_token_replaces_the_first(hub):
+    fac, code = await new_session(hub)
+    first = await join(base(hub), code, "Ana")
+    second = await rejoin(base(hub), first.token)
+    with pytest.raises(ConnectionClosed) as closed:
+        await first.until(lambda m: False)
+    assert closed.value.rcvd.code == 4002
+    assert (await second.request({"type": "ping"}))["type"] == "pong"
+
+
+async def test_duplicate_names_and_wrong_codes_are_refused_politely(hub):
+    fac, code = await new_session(hub)
+    await join(base(hub), code, "Ana")
+    client = await Client.open(f"{base(hub)}/v1/join")
+    await client.until(lambda m: m["type"] == "welcome")
+    taken = await client.request({"type": "join", "code": code, "name": " ana "})
+    assert taken["code"] == "name_taken" and "Ana" in taken["message"] or "ana" in taken["message"]
+    wrong = await client.request({"type": "join", "code": "XXXXXX", "name": "Bo"})
+    assert wrong["code"] == "bad_code"
+    ok = await client.request({"type": "join", "code": code.lower(), "name": "Bo"})
+    assert ok["type"] == "joined"
+
+
+async def test_markup_and_control_characters_in_names_and_chat(hub):
+    fac, code = await new_session(hub, patterns=["desk_voice"])
+    players = await four_players(hub, code)
+    evil = await join(base(hub), code, "[bold red]X\x1b[31m\u202eY")
+    assert evil.you["name"] == "[bold red]X[31mY"
+    await fac.request({"type": "start"})
+    await advance(fac, hub, "talk")
+    sender = players["bottom"]
+    answer = await sender.request({"type": "say", "to": "middle", "text": "[link=http://x]hi[/link]\x07\x1b]0;pwn\x07"})
+    assert answer["type"] == "ack"
+    msg = await players["middle"].until(lambda m: m["type"] == "message")
+    assert msg["message"]["text"] == "[link=http://x]hi[/link]]0;pwn"
+
+
+async def test_lobby_lock_kick_move_and_botify(hub):
+    fac, code = await new_session(hub, orgs=2)
+    a = await join(base(hub), code, "Ana")
+    b = await join(base(hub), code, "Ben")
+    assert {a.you["org"], b.you["org"]} == {0, 1}
+    assert (await fac.request({"type": "lock"}))["type"] == "ack"
+    c = await Client.open(f"{base(hub)}/v1/join")
+    await c.until(lambda m: m["type"] == "welcome")
+    assert (await c.request({"type": "join", "code": code, "name": "Cy"}))["code"] == "lobby_locked"
+    await fac.request({"type": "unlock"})
+    assert (await fac.request({"type": "move", "seat": b.seat, "org": 0, "group": "customer"}))["type"] == "ack"
+    await b.until(lambda m: m["type"] == "you" and m["you"]["group"] == "customer")
+    assert (await fac.request({"type": "botify", "seat": b.seat}))["type"] == "ack"
+    assert hub.session.seats[b.seat].bot
+    assert (await fac.request({"type": "kick", "seat": a.seat}))["type"] == "ack"
+    with pytest.raises(ConnectionClosed) as closed:
+        await a.until(lambda m: False)
+    assert closed.value.rcvd.code == 4001
+    with pytest.raises(InvalidStatus) as refused:
+        await Client.open(f"{base(hub)}/v1/seat", a.token)
+    assert refused.value.response.status_code == 401
+
+
+async def test_pause_resume_extend_timeout_inject_and_pattern_switch(hub):
+    fac, code = await new_session(hub, orgs=2, patterns=["silos"])
+    players = await four_players(hub, code)
+    await fac.request({"type": "start"})
+    deadline = hub.session.deadline
+    assert deadline is not None
+    assert (await fac.request({"type": "extend", "seconds": 60}))["type"] == "ack"
+    assert hub.session.deadline == pytest.approx(deadline + 60)
+    assert (await fac.request({"type": "pause"}))["type"] == "ack"
+    assert hub.session.paused and hub.session.remaining > 60
+    assert (await fac.request({"type": "pause"}))["code"] == "wrong_phase"
+    assert (await fac.request({"type": "resume"}))["type"] == "ack"
+    assert (await fac.request({"type": "inject", "inject": "boiler-failure", "org": 1}))["type"] == "ack"
+    assert hub.session.orgs[1].injects == ["boiler-failure"] and hub.session.orgs[0].injects == []
+    assert (await fac.request({"type": "set_pattern", "org": 1, "pattern": "desk_voice"}))["code"] == "wrong_phase"
+    await play_round(fac, hub, players)
+    assert any(c.kind == "inject" for c in hub.session.orgs[1].state.history)
+    assert (await fac.request({"type": "set_pattern", "org": 1, "pattern": "desk_voice"}))["type"] == "ack"
+    assert (await fac.request({"type": "call_timeout"}))["type"] == "ack"
+    top = players["top"]
+    view = (await top.until(lambda m: m["type"] == "view" and m["view"]["session"]["phase"] == "timeout"))["view"]
+    assert view["prompts"]
+    assert (await top.request({"type": "answer", "prompt": 0, "text": "We only saw dashboards."}))["type"] == "ack"
+    assert top.you["answers"] == {"0": "We only saw dashboards."}
+    await advance(fac, hub, "brief")
+    assert hub.session.round == 2 and hub.session.orgs[1].pattern == "desk_voice"
+
+
+async def test_the_timer_advances_the_phase_and_defaults_stand(hub, tmp_path):
+    toml = (hub.session and "") or open("decks/interlodge.toml").read().replace("choose = 90", "choose = 1")
+    fac = await facilitator(base(hub), hub.secret)
+    ack = await fac.request({"type": "create_session", "deck_toml": toml, "seed": 5})
+    assert ack["type"] == "ack", ack
+    p = await join(base(hub), ack["code"], "Ana")
+    await fac.request({"type": "start"})
+    await fac.request({"type": "advance"})
+    await fac.request({"type": "advance"})
+    assert hub.session.phase == "choose"
+    await p.until(lambda m: m["type"] == "view" and m["view"]["session"]["phase"] == "reveal", timeout=5)
+    assert hub.session.orgs[0].log[0].choices["top"] == ("restructure",), "the default stands for a player who did not choose"
+
+
+async def test_early_close_advances_when_everyone_has_chosen(hub):
+    fac, code = await new_session(hub, early_close=True)
+    players = await four_players(hub, code)
+    await fac.request({"type": "start"})
+    await advance(fac, hub, "talk")
+    await advance(fac, hub, "choose")
+    for client in players.values():
+        await client.until(lambda m: m["type"] == "view" and m["view"]["session"]["phase"] == "choose")
+        await client.request({"type": "choose", "round": 1, "option": client.view["card"]["options"][0]["id"]})
+    await players["top"].until(lambda m: m["type"] == "view" and m["view"]["session"]["phase"] == "reveal")
+
+
+async def test_progress_is_coalesced(tmp_path):
+    hub = Hub(tmp_path / "d", flush_interval=0.5)
+    await hub.start("127.0.0.1", 0)
+    try:
+        fac, code = await new_session(hub, orgs=1)
+        players = [await join(base(hub), code, f"P{i}") for i in range(12)]
+        await fac.request({"type": "start"})
+        await fac.request({"type": "advance"})
+        await fac.request({"type": "advance"})
+        watcher = players[0]
+        for p in players:
+            await p.until(phase_view("choose"))
+        await watcher.drain(0.2)
+        before = len([m for m in watcher.received if m["type"] == "progress"])
+        await asyncio.gather(*(p.request({"type": "choose", "round": 1, "option": p.view["card"]["options"][0]["id"]}) for p in players[1:]))
+        await asyncio.sleep(0.6)
+        await watcher.drain(0.2)
+        updates = [m for m in watcher.received if m["type"] == "progress"][before:]
+        assert 1 <= len(updates) <= 3, updates
+        assert updates[-1]["chosen"] == 11 and updates[-1]["of"] == 12
+    finally:
+        await hub.close()
+
+
+async def test_every_accepted_input_is_in_the_journal_before_the_ack(hub):
+    fac, code = await new_session(hub)
+    players = await four_players(hub, code)
+    await fac.request({"type": "start"})
+    await advance(fac, hub, "talk")
+    await advance(fac, hub, "choose")
+    bottom = players["bottom"]
+    await bottom.request({"type": "choose", "round": 1, "option": "voucher"})
+    journal = Journal(hub.journal.path)  # a second, independent reader
+    events = journal.latest_session()
+    journal.close()
+    assert events[-1].type == "choice_made" and events[-1].data["option"] == "voucher"
+    assert [e.type for e in events].count("seat_joined") == 4
+
+
+async def test_restart_replays_the_journal(tmp_path):
+    hub = Hub(tmp_path / "d")
+    await hub.start("127.0.0.1", 0)
+    fac, code = await new_session(hub, seed=11)
+    players = await four_players(hub, code)
+    await fac.request({"type": "start"})
+    await advance(fac, hub, "talk")
+    await advance(fac, hub, "choose")
+    await players["top"].request({"type": "choose", "round": 1, "option": "visit_desk"})
+    deadline = hub.session.deadline
+    await hub.close()
+    again = Hub(tmp_path / "d")
+    await again.start("127.0.0.1", 0)
+    try:
+        assert again.session.code == code and again.session.phase == "choose"
+        assert again.session.deadline == deadline, "timers are re-armed at their original deadlines"
+        top = await rejoin(base(again), players["top"].token)
+        assert top.you["choice"] == "visit_desk"
+    finally:
+        await again.close()
