@@ -44,7 +44,7 @@ _ANY = frozenset({"lock", "unlock", "move", "botify", "kick", "end", "pause", "r
 ALLOWED: dict[str, frozenset[str]] = {
     "lobby": _ANY | {"join", "start", "set_pattern"},
     "brief": _ANY | {"join", "advance", "deadline", "inject"},
-    "talk": _ANY | {"join", "advance", "deadline", "choose"},
+    "talk": _ANY | {"join", "advance", "deadline"},
     "choose": _ANY | {"join", "advance", "deadline", "choose", "botify_stalled"},
     "resolve": frozenset(),
     "reveal": _ANY | {"join", "advance", "deadline", "call_timeout", "set_pattern", "inject"},
@@ -525,7 +525,7 @@ def _decide_say(session: Session, actor: Actor, command: dict[str, Any], now: fl
         raise Refused("bad_field", "the message is empty")
     if len(text) > MAX_TEXT:
         raise Refused("too_long", f"a message is at most {MAX_TEXT} characters; this one has {len(text)}")
-    to = command.get("to", seat.group)
+    to = command.get("to") or seat.group
     if to not in GROUPS:
         raise Refused("bad_field", f"to must be one of {', '.join(GROUPS)}")
     org = session.orgs[seat.org]

@@ -162,7 +162,7 @@ class Hub:
         self.tasks = [asyncio.create_task(self.writer()), asyncio.create_task(self.flusher())]
         self.server = await serve(
             self.handler, host, port, process_request=self.process_request, max_size=MAX_FRAME,
-            compression=None, ssl=ssl, ping_interval=20, ping_timeout=40, max_queue=8,
+            compression=None, ssl=ssl, ping_interval=20, ping_timeout=40, max_queue=8, close_timeout=2,
         )
         self.arm_timer()
         return self.server
