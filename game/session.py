@@ -137,6 +137,7 @@ class Org:
     patterns_used: list[str] = attrs.Factory(list)
     history: list[dict[str, float]] = attrs.Factory(list)  # metrics after each round (index 0: start)
     last_changes: tuple[Change, ...] = ()
+    members: dict[str, None] = attrs.Factory(dict)  # seat ids in joining order (an ordered set)
 
 
 @attrs.define
@@ -171,7 +172,8 @@ class Session:
         return self.deck.deck.rounds
 
     def active_seats(self, org: int | None = None) -> list[Seat]:
-        return [s for s in self.seats.values() if not s.kicked and (org is None or s.org == org)]
+        ids = self.seats if org is None else self.orgs[org].members
+        return [seat for seat in map(self.seats.__getitem__, ids) if not seat.kicked]
 
     def seat_by_token(self, token: str) -> Seat | None:
         seat = self.seats.get(self.by_token.get(token_hash(token), ""))
@@ -189,12 +191,15 @@ class Session:
 
     def _on_seat_joined(self, seat: str, name: str, org: int, group: str, token_hash: str, at: float) -> None:
         self.seats[seat] = Seat(seat, name, org, group, token_hash, joined_at=at)
+        self.orgs[org].members[seat] = None
         self.names[name.casefold()] = seat
         self.by_token[token_hash] = seat
 
     def _on_seat_moved(self, seat: str, org: int, group: str) -> None:
         moved = self.seats[seat]
         self.orgs[moved.org].choices.pop(seat, None)
+        self.orgs[moved.org].members.pop(seat, None)
+        self.orgs[org].members[seat] = None
         moved.org, moved.group = org, group
 
     def _on_seat_botified(self, seat: str) -> None:
@@ -204,6 +209,7 @@ class Session:
         kicked = self.seats[seat]
         kicked.kicked = True
         self.orgs[kicked.org].choices.pop(seat, None)
+        self.orgs[kicked.org].members.pop(seat, None)
         self.names.pop(kicked.name.casefold(), None)
 
     def _on_lobby_locked(self, locked: bool) -> None:
@@ -597,6 +603,11 @@ def _clock(session: Session) -> dict[str, Any]:
     return {"deadline": session.deadline, "paused": session.paused, "remaining": session.remaining, "duration": duration}
 
 
+def clock_view(session: Session) -> dict[str, Any]:
+    """Phase, round and timer: what a timer change alters in every view."""
+    return {"phase": session.phase, "round": session.round, **_clock(session)}
+
+
 def _change_view(session: Session, change: Change) -> dict[str, Any]:
     return {"metric": change.metric, "label": session.deck.metrics[change.metric].label, "delta": round(change.delta, 3),
             "lever": change.lever, "kind": change.kind, "cause": change.cause, "explain": change.explain,
@@ -632,7 +643,7 @@ def group_view_in_play(session: Session, org_index: int, group: str) -> dict[str
                     "hear_from": sorted(a for a, b in opened if b == group),
                     "closed_to": sorted(g for g in GROUPS if g != group and (group, g) not in opened)},
         "groups": {g: deck.groups[g].name for g in GROUPS},
-        "roster": {g: sorted(s.name for s in session.active_seats(org_index) if s.group == g) for g in GROUPS},
+        "roster": roster(session, org_index),
         "metrics": {name: {"label": m.label, "value": round(org.state.metrics[name], 3), "start": m.start,
                            "bounds": list(m.bounds), "better": m.better,
                            "trend": [round(h[name], 3) for h in org.history]}
@@ -649,6 +660,13 @@ def group_view_in_play(session: Session, org_index: int, group: str) -> dict[str
     if session.phase in ("reveal", "timeout") or (session.phase in ("brief", "talk", "choose") and session.round > 1):
         view["changes"] = [_change_view(session, c) for c in org.last_changes if c.metric in visible]
     return view
+
+
+def roster(session: Session, org_index: int) -> dict[str, list[str]]:
+    names: dict[str, list[str]] = {g: [] for g in GROUPS}
+    for seat in session.active_seats(org_index):
+        names[seat.group].append(seat.name)
+    return {g: sorted(n) for g, n in names.items()}
 
 
 def seat_view(session: Session, seat: Seat) -> dict[str, Any]:

@@ -54,6 +54,7 @@ from game.session import (
     Refused,
     Session,
     all_chosen,
+    clock_view,
     create_session,
     decide,
     facilitator_view,
@@ -452,12 +453,14 @@ class Hub:
     def after(self, events: Iterable[Event]) -> None:
         session = self.session
         assert session is not None
-        urgent = False
+        urgent = clock = False
         for event in events:
             kind, data = event.type, event.data
-            if kind in ("phase_started", "paused", "resumed", "timer_extended", "session_ended", "round_resolved"):
+            if kind in ("phase_started", "session_ended", "round_resolved"):
                 urgent = True
                 self.dirty_views = True
+            elif kind in ("paused", "resumed", "timer_extended"):
+                clock = True
             elif kind in ("seat_joined", "seat_moved", "seat_botified", "lobby_locked", "pattern_set", "inject_fired"):
                 self.dirty_views = True
             elif kind == "seat_kicked":
@@ -472,6 +475,10 @@ class Hub:
             if kind in ("choice_made", "answer_given", "seat_moved", "seat_botified"):
                 self.send_personal(data["seat"])
         self.dirty_facilitator = True
+        if clock and not urgent:
+            # the same few fields for everyone: encoded once, sent at once
+            self.arm_timer()
+            self.send(self.seat_conns.values(), encode({"type": "clock", "session": clock_view(session)}))
         if urgent:
             self.arm_timer()
             self.flush(everyone=True)

@@ -211,6 +211,8 @@ async def test_a_client_that_stops_reading_is_dropped_and_the_room_goes_on(tmp_p
         slow = await join(base(slow_hub), code, "Slow")
         fast = await join(base(slow_hub), code, "Fast")
         slow.ws.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        server_side = slow_hub.seat_conns[slow.seat].transport.get_extra_info("socket")
+        server_side.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)  # so the kernel cannot hide the backlog
         slow.ws.transport.pause_reading()
         await fac.request({"type": "start"})
         for _ in range(400):

@@ -1,0 +1,494 @@
+"""Load benchmark: many bot participants over real websockets, beside bare baselines.
+
+Starts ``crossroads server`` in its own process, then client processes that join N
+participants (spread over loopback addresses 127.0.1.x so the per-address join limit holds)
+and play whole rounds. In the same run it measures two baselines on the same machine:
+a bare websockets server broadcasting a payload of the same size to the same clients, and
+a bare echo server for acknowledgement round trips. Prints p50 and p99 for:
+
+- choice acknowledgement (send ``choose`` -> ``ack``), beside the echo round trip;
+- broadcast (facilitator sends ``extend`` -> every participant has the new view), beside the
+  bare broadcast;
+- resolution to every client (facilitator advances from choose -> every participant has the
+  reveal view);
+- memory per idle connection of the server process, beside the bare server's.
+
+Everything stays on 127.0.0.0/8, every wait has a time limit, and it stops by itself.
+
+    python bench/load.py [--participants 2000] [--orgs 50] [--procs 2] [--rounds 2] [--idle 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import multiprocessing as mp
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from websockets.asyncio.client import connect  # noqa: E402
+from websockets.asyncio.server import broadcast, serve  # noqa: E402
+
+PER_ADDRESS = 25  # joins per loopback address (the server allows 30 a minute)
+TIMEOUT = 120.0
+
+
+def raise_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def address(i: int) -> str:
+    block = i // PER_ADDRESS
+    return f"127.0.{1 + block // 250}.{1 + block % 250}"
+
+
+def rss_kib(pid: int) -> int:
+    text = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+)", text).group(1))
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def fmt(values: list[float]) -> str:
+    return f"p50 {pct(values, 0.5) * 1000:7.1f} ms   p99 {pct(values, 0.99) * 1000:7.1f} ms   (n={len(values)})"
+
+
+# --- client processes ---------------------------------------------------------------------
+
+
+class Player:
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.phase_seen: dict[tuple[str, int], float] = {}
+        self.deadline_seen: dict[float, float] = {}
+        self.acks: dict[int, float] = {}
+        self.view: dict = {}
+        self.errors = 0
+        self.marks: dict[str, float] = {}
+        self.view_bytes = 0
+
+    async def read(self) -> None:
+        try:
+            async for frame in self.ws:
+                now = time.monotonic()
+                if frame.startswith("M") or frame.startswith("E"):
+                    self.marks[frame[:40]] = now
+                    continue
+                msg = json.loads(frame)
+                kind = msg.get("type")
+                if kind == "view":
+                    self.view_bytes = len(frame)
+                    view = msg["view"]
+                    self.view = view
+                    s = view["session"]
+                    self.phase_seen.setdefault((s["phase"], s["round"]), now)
+                    if s["deadline"] is not None:
+                        self.deadline_seen.setdefault(round(s["deadline"], 3), now)
+                elif kind == "clock":
+                    s = msg["session"]
+                    if s["deadline"] is not None:
+                        self.deadline_seen.setdefault(round(s["deadline"], 3), now)
+                elif kind == "ack":
+                    self.acks[msg["ref"]] = now
+                elif kind == "error":
+                    self.errors += 1
+        except Exception:  # noqa: BLE001 - a benchmark client just stops
+            pass
+
+
+async def client_main(pipe) -> None:
+    raise_limit()
+    loop = asyncio.get_running_loop()
+    players: list[Player] = []
+    tasks = []
+    refs = itertools.count(1)
+    while True:
+        command, args = await loop.run_in_executor(None, pipe.recv)
+        try:
+            if command == "join":
+                url, code, first, count = args
+                for i in range(first, first + count):
+                    ws = await connect(f"{url}/v1/join", compression=None, max_size=2**20,
+                                       local_addr=(address(i), 0), open_timeout=30, max_queue=64)
+                    await ws.recv()
+                    await ws.send(json.dumps({"type": "join", "code": code, "name": f"bot{i}"}))
+                    while True:
+                        msg = json.loads(await ws.recv())
+                        if msg["type"] == "joined":
+                            break
+                        if msg["type"] == "error":
+                            raise RuntimeError(msg["message"])
+                    p = Player(ws)
+                    players.append(p)
+                    tasks.append(asyncio.create_task(p.read()))
+                pipe.send(("ok", len(players)))
+            elif command == "choose":
+                round_ = args
+                sent = {}
+                for p in players:
+                    options = p.view.get("card", {}).get("options") or []
+                    if p.view.get("session", {}).get("phase") != "choose" or not options:
+                        continue
+                    ref = next(refs)
+                    sent[ref] = (p, time.monotonic())
+                    await p.ws.send(json.dumps({"type": "choose", "round": round_, "option": options[ref % len(options)]["id"], "id": ref}))
+                end = time.monotonic() + TIMEOUT
+                while time.monotonic() < end and any(ref not in p.acks for ref, (p, _) in sent.items()):
+                    await asyncio.sleep(0.02)
+                pipe.send(("ok", [p.acks[ref] - t0 for ref, (p, t0) in sent.items() if ref in p.acks]))
+            elif command == "wait_phase":
+                phase, round_ = args
+                end = time.monotonic() + TIMEOUT
+                while time.monotonic() < end and any((phase, round_) not in p.phase_seen for p in players):
+                    await asyncio.sleep(0.02)
+                pipe.send(("ok", [p.phase_seen.get((phase, round_)) for p in players]))
+            elif command == "wait_deadline":
+                deadline = round(args, 3)
+                end = time.monotonic() + TIMEOUT
+                while time.monotonic() < end and any(deadline not in p.deadline_seen for p in players):
+                    await asyncio.sleep(0.02)
+                pipe.send(("ok", [p.deadline_seen.get(deadline) for p in players]))
+            elif command == "view_size":
+                pipe.send(("ok", [p.view_bytes for p in players if p.view_bytes]))
+            elif command == "errors":
+                pipe.send(("ok", sum(p.errors for p in players) + sum(1 for t in tasks if t.done())))
+            elif command == "bare_connect":
+                url, first, count = args
+                for i in range(first, first + count):
+                    ws = await connect(url, compression=None, max_size=2**20, local_addr=(address(i), 0), open_timeout=30)
+                    p = Player(ws)
+                    players.append(p)
+                    tasks.append(asyncio.create_task(p.read()))
+                pipe.send(("ok", len(players)))
+            elif command == "bare_wait":
+                mark = args
+                end = time.monotonic() + TIMEOUT
+                while time.monotonic() < end and any(not any(k.startswith(mark) for k in p.marks) for p in players):
+                    await asyncio.sleep(0.02)
+                pipe.send(("ok", [next((v for k, v in p.marks.items() if k.startswith(mark)), None) for p in players]))
+            elif command == "echo_burst":
+                size = args
+                body = "E" + "x" * (size - 1)
+                for p in players:
+                    p.marks.clear()
+                starts = []
+                for p in players:
+                    starts.append(time.monotonic())
+                    await p.ws.send(body)
+                end = time.monotonic() + TIMEOUT
+                while time.monotonic() < end and any(not p.marks for p in players):
+                    await asyncio.sleep(0.01)
+                pipe.send(("ok", [next(iter(p.marks.values())) - t0 for p, t0 in zip(players, starts) if p.marks]))
+            elif command == "echo":
+                url, count, size = args
+                latencies = []
+                async with connect(url, compression=None) as ws:
+                    body = "x" * size
+                    for _ in range(count):
+                        t0 = time.monotonic()
+                        await ws.send(body)
+                        await ws.recv()
+                        latencies.append(time.monotonic() - t0)
+                pipe.send(("ok", latencies))
+            elif command == "idle":
+                url, first, count = args
+                for i in range(first, first + count):
+                    ws = await connect(url, compression=None, local_addr=(address(i), 0), open_timeout=30)
+                    players.append(Player(ws))
+                pipe.send(("ok", len(players)))
+            elif command == "close":
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*(p.ws.close() for p in players), return_exceptions=True)
+                players.clear()
+                tasks.clear()
+                pipe.send(("ok", None))
+            elif command == "exit":
+                pipe.send(("ok", None))
+                return
+        except Exception as exc:  # noqa: BLE001
+            pipe.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def client_process(pipe) -> None:
+    asyncio.run(client_main(pipe))
+
+
+class Clients:
+    """A pool of client processes driven over pipes."""
+
+    def __init__(self, procs: int) -> None:
+        ctx = mp.get_context("spawn")
+        self.pipes = []
+        self.procs = []
+        for _ in range(procs):
+            ours, theirs = ctx.Pipe()
+            proc = ctx.Process(target=client_process, args=(theirs,), daemon=True)
+            proc.start()
+            self.pipes.append(ours)
+            self.procs.append(proc)
+
+    def all(self, command: str, args_for) -> list:
+        for i, pipe in enumerate(self.pipes):
+            pipe.send((command, args_for(i)))
+        out = []
+        for pipe in self.pipes:
+            if not pipe.poll(TIMEOUT + 30):
+                raise RuntimeError(f"client process did not answer {command}")
+            status, value = pipe.recv()
+            if status != "ok":
+                raise RuntimeError(value)
+            out.append(value)
+        return out
+
+    def split(self, total: int, i: int, offset: int = 0) -> tuple[int, int]:
+        n = len(self.pipes)
+        share = total // n + (1 if i < total % n else 0)
+        first = offset + sum(total // n + (1 if j < total % n else 0) for j in range(i))
+        return first, share
+
+    def stop(self) -> None:
+        try:
+            self.all("exit", lambda i: None)
+        except Exception:  # noqa: BLE001
+            pass
+        for proc in self.procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+
+
+# --- the baseline servers ---------------------------------------------------------------------
+
+
+def bare_server_process(port_pipe, payload_size: int) -> None:
+    raise_limit()
+
+    async def main() -> None:
+        clients = set()
+        payload = "M" * payload_size
+
+        async def handler(ws):
+            if ws.request.path == "/control":
+                async for frame in ws:
+                    broadcast(clients, frame[:8] + payload[8:])
+                    await ws.send("done")
+                return
+            if ws.request.path == "/echo":
+                async for frame in ws:
+                    await ws.send(frame)
+                return
+            clients.add(ws)
+            try:
+                async for frame in ws:  # the echo baseline: answer each client on its own connection
+                    await ws.send(frame)
+            finally:
+                clients.discard(ws)
+
+        async with serve(handler, "127.0.0.1", 0, compression=None, max_size=2**20) as server:
+            port_pipe.send(server.sockets[0].getsockname()[1])
+            await asyncio.sleep(3600)
+
+    asyncio.run(main())
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+class Facilitator:
+    """The facilitator's connection: one reader task; replies are matched by ref."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.waiting: dict[int, asyncio.Future] = {}
+        self.deadline: float | None = None
+        self.refs = itertools.count(1)
+        self.reader = asyncio.create_task(self.read())
+
+    async def read(self) -> None:
+        try:
+            async for frame in self.ws:
+                msg = json.loads(frame)
+                if msg.get("type") == "facilitator_view":
+                    self.deadline = msg["view"]["session"]["deadline"]
+                future = self.waiting.pop(msg.get("ref"), None)
+                if future and not future.done():
+                    future.set_result(msg)
+        except Exception:  # noqa: BLE001
+            pass
+
+    async def request(self, message: dict) -> dict:
+        ref = next(self.refs)
+        future = asyncio.get_running_loop().create_future()
+        self.waiting[ref] = future
+        await self.ws.send(json.dumps({**message, "id": ref}))
+        return await asyncio.wait_for(future, TIMEOUT)
+
+    async def close(self) -> None:
+        self.reader.cancel()
+        await self.ws.close()
+
+
+async def facilitator(url: str, secret: str) -> Facilitator:
+    ws = await connect(f"{url}/v1/facilitator", additional_headers={"Authorization": f"Bearer {secret}"}, max_size=2**24)
+    await ws.recv()
+    return Facilitator(ws)
+
+
+def latencies(times: list, t0: float) -> list[float]:
+    return [t - t0 for t in times if t is not None]
+
+
+def flat(lists) -> list:
+    return [x for sub in lists for x in sub]
+
+
+async def run(args) -> None:
+    raise_limit()
+    data = Path(tempfile.mkdtemp(prefix="crossroads-load-"))
+    server = subprocess.Popen([sys.executable, "-m", "game.cli", "server", "--port", "0", "--data", str(data), "--quiet"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = None
+    for line in server.stdout:
+        found = re.search(r"(ws://127.0.0.1:\d+)", line)
+        if found:
+            url = found.group(1)
+            break
+    secret = (data / "facilitator.secret").read_text().strip()
+    clients = Clients(args.procs)
+    ctx = mp.get_context("spawn")
+    ours, theirs = ctx.Pipe()
+    payload_size = 0
+    try:
+        base_rss = rss_kib(server.pid)
+        fac = await facilitator(url, secret)
+        ack = await fac.request({"type": "create_session", "deck": "interlodge", "orgs": args.orgs, "seed": 1})
+        code = ack["code"]
+        t0 = time.monotonic()
+        counts = clients.all("join", lambda i: (url, code, *clients.split(args.participants, i)))
+        print(f"{sum(counts):,} participants joined {args.orgs} organisations in {time.monotonic() - t0:.1f} s "
+              f"from {args.procs} client processes")
+        await fac.request({"type": "start"})
+        ack_lat, bcast_lat, resolve_lat, clock_lat = [], [], [], []
+        for r in range(1, args.rounds + 1):
+            clients.all("wait_phase", lambda i: ("brief", r))
+            # broadcast: a phase change sends every group its own view
+            t_send = time.monotonic()
+            await fac.ws.send(json.dumps({"type": "advance"}))
+            bcast_lat += latencies(flat(clients.all("wait_phase", lambda i: ("talk", r))), t_send)
+            t_send = time.monotonic()
+            await fac.ws.send(json.dumps({"type": "advance"}))
+            bcast_lat += latencies(flat(clients.all("wait_phase", lambda i: ("choose", r))), t_send)
+            # a timer change: one small message for everyone
+            t_send = time.monotonic()
+            await fac.request({"type": "extend", "seconds": 30})
+            deadline = await fetch_deadline(url, secret)
+            clock_lat += latencies(flat(clients.all("wait_deadline", lambda i: deadline)), t_send)
+            ack_lat += flat(clients.all("choose", lambda i: r))
+            t_send = time.monotonic()
+            await fac.ws.send(json.dumps({"type": "advance"}))
+            resolve_lat += latencies(flat(clients.all("wait_phase", lambda i: ("reveal", r))), t_send)
+            if r < args.rounds:
+                await fac.request({"type": "advance"})
+        errors = sum(clients.all("errors", lambda i: None))
+        sizes = flat(clients.all("view_size", lambda i: None))
+        payload_size = int(statistics.mean(sizes))
+        print(f"played {args.rounds} whole rounds: {errors} errors, {len(ack_lat):,} choices acknowledged")
+        clients.all("close", lambda i: None)
+        await fac.close()
+
+        # idle connections held by our server
+        await asyncio.sleep(1)
+        before = rss_kib(server.pid)
+        clients.all("idle", lambda i: (f"{url}/v1/join", *clients.split(args.idle, i, offset=100_000)))
+        await asyncio.sleep(2)
+        ours_kib = (rss_kib(server.pid) - before) / args.idle
+        print(f"our server holds {args.idle:,} idle connections: {ours_kib:.1f} KiB each "
+              f"(server RSS {rss_kib(server.pid) / 1024:.0f} MiB, {base_rss / 1024:.0f} MiB at start)")
+        clients.all("close", lambda i: None)
+
+        # baselines
+        proc = ctx.Process(target=bare_server_process, args=(theirs, payload_size), daemon=True)
+        proc.start()
+        bare_port = ours.recv()
+        bare = f"ws://127.0.0.1:{bare_port}"
+        bare_before = rss_kib(proc.pid)
+        clients.all("bare_connect", lambda i: (bare, *clients.split(args.participants, i, offset=200_000)))
+        await asyncio.sleep(1)
+        bare_conn_kib = (rss_kib(proc.pid) - bare_before) / args.participants
+        bare_lat = []
+        async with connect(f"{bare}/control", compression=None) as control:
+            for k in range(args.rounds * 2):
+                mark = f"M{k:06d}"
+                t_send = time.monotonic()
+                await control.send(mark)
+                await control.recv()
+                bare_lat += latencies(flat(clients.all("bare_wait", lambda i: mark)), t_send)
+        echo = flat(clients.all("echo_burst", lambda i: 80))
+        clients.all("close", lambda i: None)
+        proc.kill()
+
+        print()
+        print(f"view payload {payload_size:,} bytes; bare broadcast sends the same size")
+        print(f"choice acknowledgement  {fmt(ack_lat)}")
+        print(f"echo, same burst (base) {fmt(echo)}")
+        print(f"our broadcast           {fmt(bcast_lat)}")
+        print(f"bare broadcast (base)   {fmt(bare_lat)}")
+        print(f"timer change to all     {fmt(clock_lat)}")
+        print(f"resolution to everyone  {fmt(resolve_lat)}")
+        print(f"memory per connection   ours {ours_kib:.1f} KiB (idle), bare server {bare_conn_kib:.1f} KiB")
+        print()
+        print("ratios (targets in brackets):")
+        print(f"  broadcast p50 {pct(bcast_lat, .5) / pct(bare_lat, .5):.2f}x, p99 {pct(bcast_lat, .99) / pct(bare_lat, .99):.2f}x   [<= 1.5x]")
+        print(f"  choice ack p99 {pct(ack_lat, .99) / pct(echo, .99):.2f}x the echo p99   [<= 1.5x]")
+        print(f"  resolution p99 - bare broadcast p99 = {(pct(resolve_lat, .99) - pct(bare_lat, .99)) * 1000:.1f} ms   [<= 50 ms]")
+        print(f"  {ours_kib:.1f} KiB per idle connection   [<= 30 KiB]")
+    finally:
+        clients.stop()
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def fetch_deadline(url: str, secret: str) -> float:
+    """The session's deadline as a fresh facilitator connection is told it."""
+    ws = await connect(f"{url}/v1/facilitator", additional_headers={"Authorization": f"Bearer {secret}"}, max_size=2**24)
+    try:
+        while True:
+            msg = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+            if msg["type"] == "facilitator_view":
+                return msg["view"]["session"]["deadline"]
+    finally:
+        await ws.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Crossroads load benchmark")
+    parser.add_argument("--participants", type=int, default=2000)
+    parser.add_argument("--orgs", type=int, default=50)
+    parser.add_argument("--procs", type=int, default=2, help="client processes")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--idle", type=int, default=5000, help="idle connections for the memory figure")
+    args = parser.parse_args()
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
