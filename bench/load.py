@@ -88,10 +88,10 @@ class Player:
         try:
             async for frame in self.ws:
                 now = time.monotonic()
-                if frame.startswith("M") or frame.startswith("E"):
-                    self.marks[frame[:40]] = now
-                    continue
                 msg = json.loads(frame)
+                if msg.get("type") == "mark":
+                    self.marks[msg["mark"]] = now
+                    continue
                 kind = msg.get("type")
                 if kind == "view":
                     self.view_bytes = len(frame)
@@ -180,12 +180,12 @@ async def client_main(pipe) -> None:
             elif command == "bare_wait":
                 mark = args
                 end = time.monotonic() + TIMEOUT
-                while time.monotonic() < end and any(not any(k.startswith(mark) for k in p.marks) for p in players):
+                while time.monotonic() < end and any(mark not in p.marks for p in players):
                     await asyncio.sleep(0.02)
-                pipe.send(("ok", [next((v for k, v in p.marks.items() if k.startswith(mark)), None) for p in players]))
+                pipe.send(("ok", [p.marks.get(mark) for p in players]))
             elif command == "echo_burst":
                 size = args
-                body = "E" + "x" * (size - 1)
+                body = json.dumps({"type": "mark", "mark": "echo", "pad": "x" * max(0, size - 40)})
                 for p in players:
                     p.marks.clear()
                 starts = []
@@ -283,12 +283,14 @@ def bare_server_process(port_pipe, payload_size: int) -> None:
 
     async def main() -> None:
         clients = set()
-        payload = "M" * payload_size
+        def payload(mark: str) -> str:
+            head = json.dumps({"type": "mark", "mark": mark, "pad": ""})
+            return json.dumps({"type": "mark", "mark": mark, "pad": "x" * max(0, payload_size - len(head))})
 
         async def handler(ws):
             if ws.request.path == "/control":
                 async for frame in ws:
-                    broadcast(clients, frame[:8] + payload[8:])
+                    broadcast(clients, payload(frame))
                     await ws.send("done")
                 return
             if ws.request.path == "/echo":
@@ -363,14 +365,18 @@ def flat(lists) -> list:
 async def run(args) -> None:
     raise_limit()
     data = Path(tempfile.mkdtemp(prefix="crossroads-load-"))
+    server_log = open(data / "server.log", "w")  # noqa: SIM115 - closed with the server
     server = subprocess.Popen([sys.executable, "-m", "game.cli", "server", "--port", "0", "--data", str(data), "--quiet"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                              stdout=server_log, stderr=subprocess.STDOUT, text=True)
     url = None
-    for line in server.stdout:
-        found = re.search(r"(ws://127.0.0.1:\d+)", line)
+    for _ in range(200):
+        found = re.search(r"(ws://127.0.0.1:\d+)", (data / "server.log").read_text())
         if found:
             url = found.group(1)
             break
+        await asyncio.sleep(0.05)
+    if url is None:
+        raise RuntimeError("the server did not start: " + (data / "server.log").read_text())
     secret = (data / "facilitator.secret").read_text().strip()
     clients = Clients(args.procs)
     ctx = mp.get_context("spawn")
@@ -464,6 +470,8 @@ async def run(args) -> None:
         clients.stop()
         server.terminate()
         server.wait(timeout=10)
+        server_log.close()
+        print(f"server log: {data / 'server.log'}")
 
 
 async def fetch_deadline(url: str, secret: str) -> float:

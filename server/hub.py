@@ -321,7 +321,10 @@ class Hub:
                     await ws.close(CLOSE_KICKED, "this seat was removed")
                     return
                 continue
-            await ws.send(encode({"type": "ack", "ref": ref, "command": kind}))
+            ack: dict[str, Any] = {"type": "ack", "ref": ref, "command": kind}
+            if kind in ("choose", "answer") and self.session is not None and seat_id in self.session.seats:
+                ack["you"] = personal(self.session, self.session.seats[seat_id])
+            await ws.send(encode(ack))
 
     async def serve_facilitator(self, ws: ServerConnection, limit: RateLimit) -> None:
         self.fac_conns.add(ws)
@@ -453,7 +456,7 @@ class Hub:
     def after(self, events: Iterable[Event]) -> None:
         session = self.session
         assert session is not None
-        urgent = clock = False
+        urgent = clock = personal_reset = False
         for event in events:
             kind, data = event.type, event.data
             if kind in ("phase_started", "session_ended", "round_resolved"):
@@ -472,8 +475,10 @@ class Hub:
                 self.dirty_progress.add(session.seats[data["seat"]].org)
             elif kind == "message_sent":
                 self.deliver_message(data)
-            if kind in ("choice_made", "answer_given", "seat_moved", "seat_botified"):
+            if kind in ("seat_moved", "seat_botified"):
                 self.send_personal(data["seat"])
+            if kind == "phase_started" and data["phase"] in ("brief", "timeout"):
+                personal_reset = True  # choices and answers start afresh
         self.dirty_facilitator = True
         if clock and not urgent:
             # the same few fields for everyone: encoded once, sent at once
@@ -481,7 +486,8 @@ class Hub:
             self.send(self.seat_conns.values(), encode({"type": "clock", "session": clock_view(session)}))
         if urgent:
             self.arm_timer()
-            self.flush(everyone=True)
+            # participants first; the facilitator's large view follows on the next tick
+            self.flush(everyone=personal_reset, facilitator=False)
         if session.early_close and all_chosen(session):
             asyncio.create_task(self.auto_advance(session.round))
         if session.phase == "ended":
@@ -529,7 +535,7 @@ class Hub:
         assert self.session is not None
         return {"type": "facilitator_view", "view": facilitator_view(self.session, frozenset(self.seat_conns), self.last_seen)}
 
-    def flush(self, everyone: bool = False) -> None:
+    def flush(self, everyone: bool = False, facilitator: bool = True) -> None:
         session = self.session
         if session is None:
             return
@@ -550,15 +556,18 @@ class Hub:
             for org in orgs:
                 text = encode({"type": "progress", "org": org, **progress(session, org)})
                 self.send([c for sid, c in self.seat_conns.items() if session.seats[sid].org == org], text)
-        if self.dirty_facilitator and self.fac_conns:
+        if facilitator and self.dirty_facilitator and self.fac_conns:
             self.dirty_facilitator = False
             self.send(self.fac_conns, encode(self.facilitator_message()))
 
     async def flusher(self) -> None:
+        ticks = 0
         while True:
             await asyncio.sleep(self.flush_interval)
+            ticks += 1
             try:
-                self.flush()
+                # the facilitator's view grows with the room: refresh it every other tick
+                self.flush(facilitator=ticks % 2 == 0 or len(self.seat_conns) < 200)
             except Exception as exc:  # noqa: BLE001
                 log.error("fan-out failed (%s): %s", type(exc).__name__, exc)
 

@@ -37,6 +37,8 @@ class Client:
             self.you = msg["you"]
         elif kind == "facilitator_view":
             self.fview = msg["view"]
+        elif kind == "ack" and "you" in msg:
+            self.you = msg["you"]
         elif kind == "clock" and self.view:
             self.view["session"].update(msg["session"])
         elif kind == "progress" and self.view:
