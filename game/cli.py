@@ -36,22 +36,45 @@ def main() -> None:
 
 @main.command()
 @click.argument("deck", default="interlodge")
-@click.option("--pattern", default="", help="Interaction pattern to play under (default: the deck's default).")
 @click.option("--seed", default=1, show_default=True, help="Seed for cards and bots.")
-@click.option("--strategy", type=click.Choice(sorted(STRATEGIES)), default="random", show_default=True,
+@click.option("--text", "as_text", is_flag=True, help="Print a whole bot game as text instead of playing.")
+@click.option("--pattern", default="", help="With --text: the interaction pattern (default: the deck's default).")
+@click.option("--strategy", type=click.Choice(sorted(STRATEGIES)), default="greedy", show_default=True,
               help="How the bots choose.")
-def demo(deck: str, pattern: str, seed: int, strategy: str) -> None:
-    """Watch bots play DECK (a bundled deck name or a file), told round by round.
+def demo(deck: str, seed: int, as_text: bool, pattern: str, strategy: str) -> None:
+    """Play DECK (a bundled deck name or a file) in this terminal, with nothing to set up.
 
-    Shows each situation, what every group chose, every change with its explanation,
-    the final attribution by lever and the counterfactual under another pattern.
+    A server runs inside the app; you play one group, bots play the others, the choose
+    phase ends as soon as you have chosen, and you move on with n. The game ends in the
+    debrief. With --text, bots play every group and the game is told round by round.
     """
-    from game.textplay import tell_game
-
     loaded = _load_or_exit(deck)
-    if pattern and pattern not in loaded.patterns:
-        raise click.BadParameter(f'unknown pattern "{pattern}"; this deck has {", ".join(loaded.patterns)}', param_hint="--pattern")
-    tell_game(Rulebook(loaded), seed, pattern or loaded.default_pattern, get_strategy(strategy), click.echo)
+    if as_text:
+        from game.textplay import tell_game
+
+        if pattern and pattern not in loaded.patterns:
+            raise click.BadParameter(f'unknown pattern "{pattern}"; this deck has {", ".join(loaded.patterns)}', param_hint="--pattern")
+        tell_game(Rulebook(loaded), seed, pattern or loaded.default_pattern, get_strategy(strategy), click.echo)
+        return
+    from game.tui.embedded import DemoHost
+    from game.tui.participant import ParticipantApp
+
+    ParticipantApp(demo=DemoHost(deck, seed=seed, bots=strategy)).run()
+
+
+@main.command()
+@click.argument("url", default="")
+@click.option("--code", default="", help="The join code on the facilitator's screen.")
+@click.option("--name", default="", help="Your name, as others will see it.")
+def join(url: str, code: str, name: str) -> None:
+    """Join a session at URL (such as 192.168.1.20:8765) as a participant.
+
+    Remembers the last server and name; the seat token is kept in your user data folder,
+    so running the command again goes straight back to your seat.
+    """
+    from game.tui.participant import ParticipantApp
+
+    ParticipantApp(url, code, name).run()
 
 
 @main.group()

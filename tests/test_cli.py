@@ -55,7 +55,7 @@ def test_deck_simulate_unknown_pattern_is_a_usage_error_not_a_traceback():
 
 
 def test_demo_tells_the_game_round_by_round():
-    result = run("demo", "--seed", "3")
+    result = run("demo", "--text", "--seed", "3", "--strategy", "random")
     assert result.exit_code == 0
     out = result.output
     assert "== Round 1 of 6" in out and "== Round 6 of 6" in out

@@ -1,0 +1,235 @@
+"""The reconnecting protocol client used by the participant app and the facilitator console.
+
+A :class:`Link` keeps one WebSocket open to one endpoint, reconnecting with back-off when
+the network or the server goes away, and reports every incoming message and every change
+of connection state through callbacks. Requests carry an ``id``; their ``ack`` or
+``error`` resolves the awaiting caller. Seat tokens are kept in a :class:`SeatStore`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+# Close codes after which reconnecting makes no sense
+FINAL_CLOSES = {4001: "The facilitator removed you from the session.",
+                4002: "This seat was opened in another window.",
+                4003: "The session has ended."}
+
+
+class NotConnected(Exception):
+    """Raised by :meth:`Link.request` while the link is down."""
+
+
+class Refused(Exception):
+    """The server answered a request with an error."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def normalise_url(url: str) -> str:
+    """'host', 'host:8765' or 'ws://host:8765/' -> 'ws://host:8765'."""
+    url = url.strip().rstrip("/")
+    if not url:
+        raise ValueError("type the server's address, such as 192.168.1.20:8765")
+    if "://" not in url:
+        url = "ws://" + url
+    scheme, rest = url.split("://", 1)
+    if scheme not in ("ws", "wss"):
+        raise ValueError(f'the address starts with "{scheme}://"; use ws:// or wss://')
+    if ":" not in rest.split("/")[0]:
+        rest = rest.split("/")[0] + ":8765" + rest[len(rest.split("/")[0]):]
+    return f"{scheme}://{rest}"
+
+
+class Link:
+    """One endpoint, kept open. States: "connecting", "connected", "reconnecting", "closed"."""
+
+    def __init__(
+        self,
+        url: str,
+        path: str,
+        *,
+        token: str = "",
+        on_message: Callable[[dict[str, Any]], None],
+        on_state: Callable[[str, str], None],
+        max_backoff: float = 5.0,
+    ) -> None:
+        self.url = normalise_url(url) + path
+        self.token = token
+        self.on_message = on_message
+        self.on_state = on_state
+        self.max_backoff = max_backoff
+        self.ws: ClientConnection | None = None
+        self.state = "connecting"
+        self.reason = ""
+        self.waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self.refs = itertools.count(1)
+        self.stopped = False
+
+    def _set(self, state: str, reason: str = "") -> None:
+        self.state, self.reason = state, reason
+        self.on_state(state, reason)
+
+    async def run(self) -> None:
+        """Connect and stay connected until :meth:`stop` or a final close."""
+        backoff = 0.3
+        while not self.stopped:
+            try:
+                headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
+                async with connect(self.url, additional_headers=headers, open_timeout=5, max_size=2**24,
+                                   compression=None, ping_interval=10, ping_timeout=10) as ws:
+                    self.ws = ws
+                    backoff = 0.3
+                    self._set("connected")
+                    async for frame in ws:
+                        self._dispatch(json.loads(frame))
+                code = ws.close_code
+                if code in FINAL_CLOSES:
+                    self._finish(FINAL_CLOSES[code])
+                    return
+            except InvalidStatus as exc:
+                status = exc.response.status_code
+                if status in (401, 403, 404):
+                    body = exc.response.body.decode(errors="replace").strip() if exc.response.body else ""
+                    self._finish(body or f"The server refused the connection ({status}).")
+                    return
+            except ConnectionClosed as exc:
+                if exc.rcvd and exc.rcvd.code in FINAL_CLOSES:
+                    self._finish(FINAL_CLOSES[exc.rcvd.code])
+                    return
+            except InvalidURI:
+                self._finish(f"{self.url} is not a valid address.")
+                return
+            except (OSError, InvalidHandshake, TimeoutError, asyncio.TimeoutError):
+                pass
+            self.ws = None
+            self._fail_waiting()
+            if self.stopped:
+                break
+            self._set("reconnecting", "The server is not reachable; trying again...")
+            await asyncio.sleep(backoff)
+            backoff = min(self.max_backoff, backoff * 2)
+        self._set("closed")
+
+    def _finish(self, reason: str) -> None:
+        self.stopped = True
+        self.ws = None
+        self._fail_waiting()
+        self._set("closed", reason)
+
+    def _fail_waiting(self) -> None:
+        for future in self.waiting.values():
+            if not future.done():
+                future.set_exception(NotConnected("the connection dropped before the server answered"))
+        self.waiting.clear()
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        ref = message.get("ref")
+        future = self.waiting.pop(ref, None) if ref is not None else None
+        if future is not None and not future.done():
+            future.set_result(message)
+        self.on_message(message)
+
+    async def request(self, message: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+        """Send and wait for the answer; raises :class:`Refused` or :class:`NotConnected`."""
+        ws = self.ws
+        if ws is None:
+            raise NotConnected("not connected to the server")
+        ref = next(self.refs)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.waiting[ref] = future
+        try:
+            await ws.send(json.dumps({**message, "id": ref}))
+        except ConnectionClosed:
+            self.waiting.pop(ref, None)
+            raise NotConnected("not connected to the server") from None
+        answer = await asyncio.wait_for(future, timeout)
+        if answer.get("type") == "error":
+            raise Refused(answer.get("code", ""), answer.get("message", ""))
+        return answer
+
+    async def stop(self) -> None:
+        self.stopped = True
+        if self.ws is not None:
+            await self.ws.close()
+
+
+async def join_session(url: str, code: str, name: str, timeout: float = 10.0) -> dict[str, Any]:
+    """Join with a code and a name; return the ``joined`` message (seat and token).
+
+    Raises :class:`Refused` with the server's reason, or :class:`NotConnected`.
+    """
+    target = normalise_url(url) + "/v1/join"
+    try:
+        async with connect(target, open_timeout=timeout, compression=None) as ws:
+            await asyncio.wait_for(ws.recv(), timeout)
+            await ws.send(json.dumps({"type": "join", "code": code.strip(), "name": name, "id": 1}))
+            while True:
+                message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+                if message.get("type") == "joined":
+                    return message
+                if message.get("type") == "error":
+                    raise Refused(message["code"], message["message"])
+    except InvalidStatus as exc:
+        body = exc.response.body.decode(errors="replace").strip() if exc.response.body else ""
+        raise Refused("refused", body or f"the server refused ({exc.response.status_code})") from None
+    except InvalidURI:
+        raise NotConnected(f"{url} is not a valid address") from None
+    except (OSError, InvalidHandshake, TimeoutError, asyncio.TimeoutError, ConnectionClosed):
+        raise NotConnected(f"cannot reach a Crossroads server at {url}") from None
+
+
+class SeatStore:
+    """Seat tokens and the last server and name, in the user's data folder."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        if folder is None:
+            import platformdirs
+
+            folder = platformdirs.user_data_path("crossroads")
+        self.path = Path(folder) / "seats.json"
+
+    def load(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text())
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def save(self, data: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(data, out, indent=1)
+        tmp.replace(self.path)
+
+    def last(self) -> tuple[str, str]:
+        data = self.load()
+        return str(data.get("last_url", "")), str(data.get("last_name", ""))
+
+    def seat(self, url: str) -> dict[str, Any] | None:
+        seat = self.load().get("seats", {}).get(normalise_url(url))
+        return seat if isinstance(seat, dict) and isinstance(seat.get("token"), str) else None
+
+    def remember(self, url: str, name: str, code: str, seat: str, token: str) -> None:
+        data = self.load()
+        data["last_url"], data["last_name"] = url, name
+        data.setdefault("seats", {})[normalise_url(url)] = {"code": code, "seat": seat, "token": token, "name": name}
+        self.save(data)
+
+    def forget(self, url: str) -> None:
+        data = self.load()
+        data.get("seats", {}).pop(normalise_url(url), None)
+        self.save(data)

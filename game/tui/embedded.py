@@ -1,0 +1,109 @@
+"""A session server inside the app's own event loop, for ``crossroads demo`` and ``host``."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from game.client import Link, join_session
+from server.hub import Hub
+
+
+def lan_address() -> str:
+    """This machine's address as other machines on the network would type it."""
+    candidates = []
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            candidates.append(info[4][0])
+    except OSError:
+        pass
+    for address in candidates:
+        if not address.startswith("127."):
+            return address
+    return "127.0.0.1"
+
+
+class EmbeddedServer:
+    """A :class:`Hub` and a facilitator link to it."""
+
+    def __init__(self, data_dir: Path | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._tmp = None if data_dir else tempfile.TemporaryDirectory(prefix="crossroads-")
+        self.data_dir = Path(data_dir or self._tmp.name)  # type: ignore[union-attr]
+        self.host, self.port = host, port
+        self.hub: Hub | None = None
+
+    async def start(self) -> str:
+        self.hub = Hub(self.data_dir)
+        await self.hub.start(self.host, self.port)
+        return f"ws://127.0.0.1:{self.hub.port}"
+
+    @property
+    def url(self) -> str:
+        assert self.hub is not None
+        return f"ws://127.0.0.1:{self.hub.port}"
+
+    async def close(self) -> None:
+        if self.hub is not None:
+            await self.hub.close()
+            self.hub = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+class DemoHost:
+    """Plays the facilitator for one player: bots take the other groups, the choose phase
+    ends as soon as the player has chosen, and the player moves on with a key."""
+
+    def __init__(self, deck: str = "interlodge", seed: int = 1, bots: str = "greedy") -> None:
+        self.deck, self.seed, self.bots = deck, seed, bots
+        self.server = EmbeddedServer()
+        self.link: Link | None = None
+        self.phase = ""
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        if message.get("type") == "facilitator_view":
+            self.phase = message["view"]["session"]["phase"]
+
+    async def start(self, group: str, pattern: str, name: str = "You") -> tuple[str, str]:
+        """Create the session, seat the player in ``group``; return (url, token)."""
+        url = await self.server.start()
+        assert self.server.hub is not None
+        self.link = Link(url, "/v1/facilitator", token=self.server.hub.secret,
+                         on_message=self._on_message, on_state=lambda s, r: None)
+        self.task = asyncio.get_running_loop().create_task(self.link.run())
+        for _ in range(250):
+            if self.link.ws is not None:
+                break
+            await asyncio.sleep(0.02)
+        deck_text = ""
+        path = Path(self.deck)
+        if path.suffix == ".toml" and path.exists():
+            deck_text = path.read_text(encoding="utf-8")
+        ack = await self.link.request({"type": "create_session", "deck": "" if deck_text else self.deck,
+                                       "deck_toml": deck_text, "patterns": [pattern], "seed": self.seed,
+                                       "early_close": True, "bots": self.bots})
+        joined = await join_session(url, ack["code"], name)
+        await self.link.request({"type": "move", "seat": joined["seat"], "org": 0, "group": group})
+        await self.link.request({"type": "lock"})
+        return url, joined["token"]
+
+    async def begin(self) -> None:
+        assert self.link is not None
+        await self.link.request({"type": "start"})
+
+    async def next_phase(self) -> None:
+        if self.link is None or self.server.hub is None or self.server.hub.session is None:
+            return
+        phase = self.server.hub.session.phase
+        if phase == "lobby":
+            await self.link.request({"type": "start"})
+        elif phase in ("brief", "talk", "reveal", "timeout"):
+            await self.link.request({"type": "advance"})
+
+    async def close(self) -> None:
+        if self.link is not None:
+            await self.link.stop()
+        await self.server.close()
