@@ -191,5 +191,58 @@ def server(host: str, port: int, data_dir: str | None, certfile: str | None, key
     asyncio.run(run_server(host, port, Path(data_dir or default_data_dir()), certfile, keyfile, click.echo))
 
 
+@main.command()
+@click.argument("deck", default="interlodge")
+@click.option("--orgs", default=1, show_default=True, type=click.IntRange(1, 100), help="Organisations playing side by side.")
+@click.option("--patterns", default="", help="Comma-separated patterns, cycled over the organisations (default: the deck's default).")
+@click.option("--host", "bind", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port participants connect to.")
+@click.option("--data", "data_dir", default=None, help="Folder for the journal and the facilitator secret [default: the user data folder].")
+@click.option("--seed", default=None, type=int, help="Seed for cards and bots (default: random).")
+def host(deck: str, orgs: int, patterns: str, bind: str, port: int, data_dir: str | None, seed: int | None) -> None:
+    """Host a session of DECK: the server runs in this process beside the facilitator console.
+
+    Shows the join code and the address participants type. If the data folder holds a
+    session that has not ended (after a crash, say), it is resumed instead.
+    """
+    from game.tui.embedded import EmbeddedServer, lan_address
+    from game.tui.facilitator import FacilitatorApp
+
+    loaded = _load_or_exit(deck)
+    wanted = [p.strip() for p in patterns.split(",") if p.strip()]
+    for name in wanted:
+        if name not in loaded.patterns:
+            raise click.BadParameter(f'unknown pattern "{name}"; this deck has {", ".join(loaded.patterns)}', param_hint="--patterns")
+    path = resolve_deck(deck)
+    create = {"orgs": orgs, "patterns": wanted, "seed": seed}
+    if deck in bundled_decks():
+        create["deck"] = deck
+    else:
+        create["deck_toml"] = path.read_text(encoding="utf-8")
+    server = EmbeddedServer(Path(data_dir or default_data_dir()), bind, port)
+    address = f"{lan_address() if bind in ('0.0.0.0', '') else bind}:{port}"
+    FacilitatorApp("", "", join_address=address, create=create, embedded=server).run()
+
+
+@main.command()
+@click.argument("url")
+@click.option("--secret-file", default=None, help="File holding the facilitator secret [default: the local server's].")
+def facilitate(url: str, secret_file: str | None) -> None:
+    """Open the facilitator console against a running crossroads server at URL.
+
+    The secret is read from --secret-file, else from $CROSSROADS_SECRET, else from the
+    local server's data folder.
+    """
+    import os
+
+    from game.tui.facilitator import FacilitatorApp, read_secret
+
+    try:
+        secret = read_secret(os.environ.get("CROSSROADS_SECRET", ""), secret_file or str(Path(default_data_dir()) / "facilitator.secret"))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    FacilitatorApp(url, secret).run()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
