@@ -117,6 +117,7 @@ class Hub:
         joins_per_minute: int = 30,
         write_limit: int = 512 * 1024,
         flush_interval: float = FLUSH_INTERVAL,
+        code_factory: Any = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.secret = load_or_create_secret(self.data_dir)
@@ -126,6 +127,7 @@ class Hub:
         self.joins_per_minute = joins_per_minute
         self.write_limit = write_limit
         self.flush_interval = flush_interval
+        self.code_factory = code_factory or new_code  # tests inject a fixed code
         self.session: Session | None = None
         self.seat_conns: dict[str, ServerConnection] = {}
         self.fac_conns: set[ServerConnection] = set()
@@ -385,7 +387,7 @@ class Hub:
         if command["bots"] not in STRATEGIES:
             raise Refused("bad_field", f'unknown bot strategy "{command["bots"]}"; choose from {", ".join(STRATEGIES)}')
         seed = command["seed"] if command["seed"] is not None else secrets.randbelow(2**31)
-        session, event = create_session(secrets.token_hex(8), new_code(), text, name, patterns, seed,
+        session, event = create_session(secrets.token_hex(8), self.code_factory(), text, name, patterns, seed,
                                         command["bots"], command["early_close"])
         previous = self.session
         self.session = session

@@ -29,14 +29,15 @@ def lan_address() -> str:
 class EmbeddedServer:
     """A :class:`Hub` and a facilitator link to it."""
 
-    def __init__(self, data_dir: Path | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, data_dir: Path | None = None, host: str = "127.0.0.1", port: int = 0, **hub_options: Any) -> None:
+        self.hub_options = hub_options
         self._tmp = None if data_dir else tempfile.TemporaryDirectory(prefix="crossroads-")
         self.data_dir = Path(data_dir or self._tmp.name)  # type: ignore[union-attr]
         self.host, self.port = host, port
         self.hub: Hub | None = None
 
     async def start(self) -> str:
-        self.hub = Hub(self.data_dir)
+        self.hub = Hub(self.data_dir, **self.hub_options)
         await self.hub.start(self.host, self.port)
         return f"ws://127.0.0.1:{self.hub.port}"
 
@@ -57,9 +58,9 @@ class DemoHost:
     """Plays the facilitator for one player: bots take the other groups, the choose phase
     ends as soon as the player has chosen, and the player moves on with a key."""
 
-    def __init__(self, deck: str = "interlodge", seed: int = 1, bots: str = "greedy") -> None:
+    def __init__(self, deck: str = "interlodge", seed: int = 1, bots: str = "greedy", **hub_options: Any) -> None:
         self.deck, self.seed, self.bots = deck, seed, bots
-        self.server = EmbeddedServer()
+        self.server = EmbeddedServer(**hub_options)
         self.link: Link | None = None
         self.phase = ""
 

@@ -152,7 +152,7 @@ class FacilitatorApp(App[None]):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
     def __init__(self, url: str, secret: str, *, join_address: str = "", create: dict[str, Any] | None = None,
-                 embedded: Any = None) -> None:
+                 embedded: Any = None, clock: Any = None) -> None:
         super().__init__()
         self.url, self.secret = url, secret
         self.join_address = join_address or url.removeprefix("ws://")
@@ -162,6 +162,8 @@ class FacilitatorApp(App[None]):
         self.view: dict[str, Any] = {}
         self.seen_seats: dict[str, dict[str, Any]] = {}
         self.phase = ""
+        self.events: list[Text] = []
+        self.clock = clock or (lambda: time.strftime("%H:%M:%S"))
 
     async def on_mount(self) -> None:
         self.push_screen("console")
@@ -183,10 +185,13 @@ class FacilitatorApp(App[None]):
         await self.link.run()
 
     def log_line(self, text: str | Text, style: str = "") -> None:
-        stamp = time.strftime("%H:%M:%S")
+        """Add to the event log; kept by the app so nothing is lost while a dialog is open."""
+        stamp = self.clock()
         line = Text.assemble((stamp + "  ", "dim"), text if isinstance(text, Text) else Text(text, style=style))
-        for log in self.query("#log").results(RichLog):
-            log.write(line)
+        self.events.append(line)
+        for screen in self.screen_stack:
+            for log in screen.query("#log").results(RichLog):
+                log.write(line)
 
     def on_connection_changed(self, event: ConnectionChanged) -> None:
         if event.state == "connected":

@@ -1,0 +1,91 @@
+"""Snapshots of the main screens (pytest-textual-snapshot). Update with --snapshot-update
+after a deliberate change, and look at the SVGs in __snapshots__ before committing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from game.client import SeatStore
+from game.tui.embedded import DemoHost, EmbeddedServer
+from game.tui.facilitator import FacilitatorApp
+from game.tui.participant import ParticipantApp
+from tests.tuihelp import wait_for
+
+UNTIMED = str(Path(__file__).resolve().parent / "decks" / "untimed.toml")
+SIZE = (110, 34)
+
+
+def demo_app(tmp_path) -> ParticipantApp:
+    return ParticipantApp(demo=DemoHost(UNTIMED, seed=4, bots="by_the_book", code_factory=lambda: "TEST34"),
+                          store=SeatStore(tmp_path))
+
+
+def test_join_screen(snap_compare, tmp_path):
+    app = ParticipantApp("192.168.1.20:8765", "", "Ana", store=SeatStore(tmp_path))
+    assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_demo_start_screen(snap_compare, tmp_path):
+    assert snap_compare(demo_app(tmp_path), terminal_size=SIZE)
+
+
+async def _into_play(pilot, group_tabs: int = 3) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: app.screen.query_one("#play-bottom"))
+    app.screen.query_one("#play-bottom").press()
+    await wait_for(pilot, lambda: app.view.get("session", {}).get("phase") == "brief", timeout=15)
+    await pilot.pause(0.3)
+
+
+def test_demo_brief(snap_compare, tmp_path):
+    assert snap_compare(demo_app(tmp_path), terminal_size=SIZE, run_before=_into_play)
+
+
+def test_demo_choose(snap_compare, tmp_path):
+    async def run_before(pilot):
+        await _into_play(pilot)
+        app = pilot.app
+        for phase in ("talk", "choose"):
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda phase=phase: app.view["session"]["phase"] == phase)
+        await pilot.pause(0.3)
+
+    assert snap_compare(demo_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+def test_demo_reveal(snap_compare, tmp_path):
+    async def run_before(pilot):
+        await _into_play(pilot)
+        app = pilot.app
+        for phase in ("talk", "choose"):
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda phase=phase: app.view["session"]["phase"] == phase)
+        await wait_for(pilot, lambda: app.screen.query_one("#options").option_count == 3)
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: app.view["session"]["phase"] == "reveal")
+        await pilot.pause(0.3)
+
+    assert snap_compare(demo_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+def console(tmp_path) -> FacilitatorApp:
+    return FacilitatorApp("", "", join_address="192.168.1.20:8765",
+                          create={"deck_toml": Path(UNTIMED).read_text(), "orgs": 2, "patterns": ["silos", "desk_voice"], "seed": 1},
+                          embedded=EmbeddedServer(tmp_path / "host", code_factory=lambda: "TEST34"), clock=lambda: "10:00:00")
+
+
+def test_facilitator_console(snap_compare, tmp_path):
+    async def run_before(pilot):
+        await wait_for(pilot, lambda: pilot.app.view, timeout=15)
+        await pilot.pause(0.3)
+
+    assert snap_compare(console(tmp_path), terminal_size=(140, 40), run_before=run_before)
+
+
+def test_facilitator_help(snap_compare, tmp_path):
+    async def run_before(pilot):
+        await wait_for(pilot, lambda: pilot.app.view, timeout=15)
+        await pilot.press("f1")
+        await pilot.pause(0.3)
+
+    assert snap_compare(console(tmp_path), terminal_size=(140, 40), run_before=run_before)

@@ -1,0 +1,193 @@
+"""The facilitator console and the whole game through five apps at once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from textual.widgets import DataTable, OptionList, Static
+
+from game.client import SeatStore
+from game.tui.embedded import EmbeddedServer
+from game.tui.facilitator import Confirm, ConsoleScreen, DebriefScreen, FacilitatorApp, Pick
+from game.tui.participant import ParticipantApp, PlayScreen
+from server.hub import Hub
+from tests.test_server import base
+from tests.tuihelp import wait_for, widget_text
+from tests.wsclient import join
+
+
+@pytest.fixture
+async def hub(tmp_path):
+    server = Hub(tmp_path / "data", flush_interval=0.05)
+    await server.start("127.0.0.1", 0)
+    yield server
+    await server.close()
+
+
+def console_text(app, selector: str) -> str:
+    return widget_text(app.screen.query_one(selector, Static), width=160)
+
+
+async def test_the_console_runs_a_session_from_its_keys(hub, tmp_path):
+    app = FacilitatorApp(base(hub), hub.secret, join_address="10.0.0.5:8765",
+                         create={"deck": "interlodge", "orgs": 2, "patterns": ["silos", "desk_voice"], "seed": 3})
+    async with app.run_test(size=(150, 44)) as pilot:
+        await wait_for(pilot, lambda: hub.session is not None and app.view, what="session created")
+        code = hub.session.code
+        assert f"crossroads join 10.0.0.5:8765 --code {code}" in console_text(app, "#join-how")
+        players = [await join(base(hub), code, name) for name in ("Ana", "Ben", "Cy")]
+        roster = app.screen.query_one("#roster", DataTable)
+        await wait_for(pilot, lambda: roster.row_count == 3, what="roster rows")
+        assert "Organisation 2" in console_text(app, "#chart")
+
+        await pilot.press("l")
+        await wait_for(pilot, lambda: hub.session.locked)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: not hub.session.locked)
+
+        await pilot.press("s")
+        await wait_for(pilot, lambda: hub.session.phase == "brief")
+        deadline = hub.session.deadline
+        await pilot.press("plus")
+        await wait_for(pilot, lambda: hub.session.deadline == pytest.approx(deadline + 60))
+        await pilot.press("p")
+        await wait_for(pilot, lambda: hub.session.paused)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: not hub.session.paused)
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, Pick))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: all(org.injects for org in hub.session.orgs), what="inject fired")
+
+        await pilot.press("n")
+        await wait_for(pilot, lambda: hub.session.phase == "talk")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: hub.session.phase == "choose")
+        await pilot.press("b")
+        await wait_for(pilot, lambda: all(s.bot for s in hub.session.seats.values()), what="stalled seats to bots")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: hub.session.phase == "reveal")
+
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, Pick))
+        await pilot.press("down", "enter")  # organisation 2
+        await wait_for(pilot, lambda: isinstance(app.screen, Pick) and app.screen.title_text.startswith("Pattern"))
+        app.screen.query_one("#pick", OptionList).highlighted = 0  # silos
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: hub.session.orgs[1].pattern == "silos")
+
+        await pilot.press("t")
+        await wait_for(pilot, lambda: hub.session.phase == "timeout")
+
+        roster.focus()
+        roster.move_cursor(row=0)
+        first_seat = roster.coordinate_to_cell_key(roster.cursor_coordinate).row_key.value
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, Pick))
+        app.screen.query_one("#pick", OptionList).highlighted = 7  # organisation 2, customer
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: (hub.session.seats[first_seat].org, hub.session.seats[first_seat].group) == (1, "customer"))
+
+        await pilot.press("k")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("n")
+        assert not any(s.kicked for s in hub.session.seats.values()), "saying no keeps the participant"
+        await pilot.press("k")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: sum(s.kicked for s in hub.session.seats.values()) == 1)
+
+        await pilot.press("d")
+        assert isinstance(app.screen, ConsoleScreen), "no debrief before the last round"
+        for _ in range(5):
+            for phase in ("brief", "talk", "choose", "reveal"):
+                await pilot.press("n")
+                await wait_for(pilot, lambda phase=phase: hub.session.phase == phase, what=phase)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: hub.session.phase == "debrief")
+        await wait_for(pilot, lambda: "debrief" in app.view)
+        await pilot.press("d")
+        assert isinstance(app.screen, DebriefScreen)
+        text = widget_text(app.screen.query_one("#debrief-view", Static), width=160)
+        assert "change by lever" in text and "Counterfactuals" in text and "Org 2" in text
+        await pilot.press("escape")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: hub.session.phase == "ended")
+        log = "\n".join(line.plain for line in app.events)
+        assert "Ana joined" in log and "Phase: Debrief" in log
+        assert players
+
+
+async def test_host_mode_resumes_an_unfinished_session(tmp_path):
+    data = tmp_path / "host"
+    first = FacilitatorApp("", "", create={"deck": "interlodge", "seed": 1}, embedded=EmbeddedServer(data))
+    async with first.run_test(size=(150, 44)) as pilot:
+        await wait_for(pilot, lambda: first.view, what="first session")
+        code = first.view["session"]["code"]
+        await pilot.press("s")
+        await wait_for(pilot, lambda: first.view["session"]["phase"] == "brief")
+        await pilot.press("ctrl+q")
+    second = FacilitatorApp("", "", create={"deck": "interlodge", "seed": 2}, embedded=EmbeddedServer(data))
+    async with second.run_test(size=(150, 44)) as pilot:
+        await wait_for(pilot, lambda: second.view, what="resumed session")
+        assert second.view["session"]["code"] == code and second.view["session"]["phase"] == "brief"
+        await pilot.press("ctrl+q")
+    assert second.return_code == 0
+
+
+async def test_five_apps_play_three_rounds_to_the_debrief(hub, tmp_path):
+    toml = open("decks/interlodge.toml").read().replace("rounds = 6", "rounds = 3")
+    for r in (4, 5, 6):
+        toml = toml.replace(f"round = {r}\n", "weight = 1\n")
+    facilitator = FacilitatorApp(base(hub), hub.secret, create={"deck_toml": toml, "seed": 9, "patterns": ["desk_voice"]})
+    done: dict[str, dict] = {}
+    started = asyncio.Event()
+
+    async def participant(name: str) -> None:
+        await started.wait()
+        player = await join(base(hub), hub.session.code, name)
+        app = ParticipantApp(base(hub), store=SeatStore(tmp_path / name), token=player.token)
+        async with app.run_test(size=(120, 40)) as pilot:
+            for r in range(1, 4):
+                await wait_for(pilot, lambda r=r: app.view.get("session", {}).get("phase") == "choose"
+                               and app.view["session"]["round"] == r, timeout=30, what=f"{name} choose {r}")
+                if app.view["card"]["options"]:
+                    await wait_for(pilot, lambda: app.screen.query_one("#options").option_count > 0)
+                    await pilot.pause(0.1)
+                    await pilot.press("enter")
+                    await wait_for(pilot, lambda: app.you.get("choice"), what=f"{name} chose")
+            await wait_for(pilot, lambda: app.view["session"]["phase"] == "debrief", timeout=30, what=f"{name} debrief")
+            done[name] = app.view
+            assert isinstance(app.screen, PlayScreen)
+
+    async def run_facilitator() -> None:
+        async with facilitator.run_test(size=(150, 44)) as pilot:
+            await wait_for(pilot, lambda: hub.session is not None)
+            started.set()
+            await wait_for(pilot, lambda: len(hub.session.seats) == 4, timeout=20, what="four players")
+            await pilot.press("s")
+            for r in range(1, 4):
+                for phase in ("talk", "choose"):
+                    await wait_for(pilot, lambda: hub.session.phase in ("brief", "talk"))
+                    await pilot.press("n")
+                    await wait_for(pilot, lambda phase=phase: hub.session.phase == phase, what=phase)
+                await wait_for(pilot, lambda: not [s for s in hub.session.seats.values()
+                                                   if s.id not in hub.session.orgs[0].choices], timeout=30, what="all chosen")
+                await pilot.press("n")
+                await wait_for(pilot, lambda: hub.session.phase == "reveal")
+                await pilot.press("n")
+            await wait_for(pilot, lambda: hub.session.phase == "debrief")
+            await wait_for(pilot, lambda: len(done) == 4, timeout=30, what="participants in the debrief")
+            await pilot.press("d")
+            assert isinstance(facilitator.screen, DebriefScreen)
+
+    await asyncio.wait_for(asyncio.gather(run_facilitator(), *(participant(f"P{i}") for i in range(1, 5))), 120)
+    groups = {view["group"] for view in done.values()}
+    assert groups == {"top", "middle", "bottom", "customer"}
+    org = hub.session.orgs[0]
+    assert len(org.log) == 3 and all(len(picks) == 1 for inputs in org.log for picks in inputs.choices.values())
+    for view in done.values():
+        assert view["debrief"]["orgs"][0]["metrics"] == {k: round(v, 3) for k, v in org.state.metrics.items()}
