@@ -30,7 +30,14 @@ DECK = Path(__file__).resolve().parent.parent / "decks" / "interlodge.toml"
 # ---- the hand-written InterLodge -----------------------------------------------------------
 
 SILOS = {
-    "open": {("top", "middle"), ("middle", "top"), ("middle", "bottom"), ("bottom", "middle"), ("customer", "bottom"), ("bottom", "customer")},
+    "open": {
+        ("top", "middle"),
+        ("middle", "top"),
+        ("middle", "bottom"),
+        ("bottom", "middle"),
+        ("customer", "bottom"),
+        ("bottom", "customer"),
+    },
     "listens": {("middle", "bottom"): 0.2, ("top", "middle"): 0.6},
 }
 DESK_VOICE = {
@@ -106,11 +113,19 @@ class HandGame:
             fire = []
             report = bottom == "report_fault"
             if report and lmb >= 0.8:
-                pending += [(r + 1, "faults", -6.0, "interaction", "ff"), (r + 1, "satisfaction", 3.0, "interaction", "ff"), (r + 1, "margin", 2.0, "interaction", "ff")]
+                pending += [
+                    (r + 1, "faults", -6.0, "interaction", "ff"),
+                    (r + 1, "satisfaction", 3.0, "interaction", "ff"),
+                    (r + 1, "margin", 2.0, "interaction", "ff"),
+                ]
             if report and lmb < 0.8:
                 fire += [("engagement", -3.0, "interaction", "rv"), ("faults", 2.0, "interaction", "rv")]
             if said.get(("bottom", "middle")) and lmb >= 0.8:
-                fire += [("faults", -3.0, "interaction", "hk"), ("satisfaction", 1.0, "interaction", "hk"), ("margin", 1.0, "interaction", "hk")]
+                fire += [
+                    ("faults", -3.0, "interaction", "hk"),
+                    ("satisfaction", 1.0, "interaction", "hk"),
+                    ("margin", 1.0, "interaction", "hk"),
+                ]
             if said.get(("bottom", "middle")) and lmb < 0.5:
                 fire += [("engagement", -2.0, "interaction", "du")]
             if said.get(("bottom", "top")) and ltb > 0:
@@ -182,7 +197,10 @@ def main() -> None:
     hand_round_us = hand_s / (n * 6) * 1e6
 
     print(f"deck compile: {compile_ms:.1f} ms")
-    print(f"engine: {n:,} InterLodge games with random bots in {engine_s:.2f} s = {n / engine_s:,.0f} games/s (target: 10,000 games in <= 10 s)")
+    print(
+        f"engine: {n:,} InterLodge games with random bots in {engine_s:.2f} s = {n / engine_s:,.0f} games/s "
+        "(target: 10,000 games in <= 10 s)"
+    )
     print(f"hand-written: {n:,} games in {hand_s:.2f} s = {n / hand_s:,.0f} games/s")
     print(f"ratio engine / hand-written, whole games: {engine_s / hand_s:.2f}x (target <= 3x)")
     print(f"engine round resolution alone: {resolve_us:.1f} us/round; hand-written round incl. bots: {hand_round_us:.1f} us/round")

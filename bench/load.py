@@ -125,8 +125,9 @@ async def client_main(pipe) -> None:
             if command == "join":
                 url, code, first, count = args
                 for i in range(first, first + count):
-                    ws = await connect(f"{url}/v1/join", compression=None, max_size=2**20,
-                                       local_addr=(address(i), 0), open_timeout=30, max_queue=64)
+                    ws = await connect(
+                        f"{url}/v1/join", compression=None, max_size=2**20, local_addr=(address(i), 0), open_timeout=30, max_queue=64
+                    )
                     await ws.recv()
                     await ws.send(json.dumps({"type": "join", "code": code, "name": f"bot{i}"}))
                     while True:
@@ -195,7 +196,7 @@ async def client_main(pipe) -> None:
                 end = time.monotonic() + TIMEOUT
                 while time.monotonic() < end and any(not p.marks for p in players):
                     await asyncio.sleep(0.01)
-                pipe.send(("ok", [next(iter(p.marks.values())) - t0 for p, t0 in zip(players, starts) if p.marks]))
+                pipe.send(("ok", [next(iter(p.marks.values())) - t0 for p, t0 in zip(players, starts, strict=True) if p.marks]))
             elif command == "echo":
                 url, count, size = args
                 latencies = []
@@ -283,6 +284,7 @@ def bare_server_process(port_pipe, payload_size: int) -> None:
 
     async def main() -> None:
         clients = set()
+
         def payload(mark: str) -> str:
             head = json.dumps({"type": "mark", "mark": mark, "pad": ""})
             return json.dumps({"type": "mark", "mark": mark, "pad": "x" * max(0, payload_size - len(head))})
@@ -366,8 +368,12 @@ async def run(args) -> None:
     raise_limit()
     data = Path(tempfile.mkdtemp(prefix="crossroads-load-"))
     server_log = open(data / "server.log", "w")  # noqa: SIM115 - closed with the server
-    server = subprocess.Popen([sys.executable, "-m", "game.cli", "server", "--port", "0", "--data", str(data), "--quiet"],
-                              stdout=server_log, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "game.cli", "server", "--port", "0", "--data", str(data), "--quiet"],
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = None
     for _ in range(200):
         found = re.search(r"(ws://127.0.0.1:\d+)", (data / "server.log").read_text())
@@ -389,28 +395,30 @@ async def run(args) -> None:
         code = ack["code"]
         t0 = time.monotonic()
         counts = clients.all("join", lambda i: (url, code, *clients.split(args.participants, i)))
-        print(f"{sum(counts):,} participants joined {args.orgs} organisations in {time.monotonic() - t0:.1f} s "
-              f"from {args.procs} client processes")
+        print(
+            f"{sum(counts):,} participants joined {args.orgs} organisations in {time.monotonic() - t0:.1f} s "
+            f"from {args.procs} client processes"
+        )
         await fac.request({"type": "start"})
         ack_lat, bcast_lat, resolve_lat, clock_lat = [], [], [], []
         for r in range(1, args.rounds + 1):
-            clients.all("wait_phase", lambda i: ("brief", r))
+            clients.all("wait_phase", lambda i, r=r: ("brief", r))
             # broadcast: a phase change sends every group its own view
             t_send = time.monotonic()
             await fac.ws.send(json.dumps({"type": "advance"}))
-            bcast_lat += latencies(flat(clients.all("wait_phase", lambda i: ("talk", r))), t_send)
+            bcast_lat += latencies(flat(clients.all("wait_phase", lambda i, r=r: ("talk", r))), t_send)
             t_send = time.monotonic()
             await fac.ws.send(json.dumps({"type": "advance"}))
-            bcast_lat += latencies(flat(clients.all("wait_phase", lambda i: ("choose", r))), t_send)
+            bcast_lat += latencies(flat(clients.all("wait_phase", lambda i, r=r: ("choose", r))), t_send)
             # a timer change: one small message for everyone
             t_send = time.monotonic()
             await fac.request({"type": "extend", "seconds": 30})
             deadline = await fetch_deadline(url, secret)
-            clock_lat += latencies(flat(clients.all("wait_deadline", lambda i: deadline)), t_send)
-            ack_lat += flat(clients.all("choose", lambda i: r))
+            clock_lat += latencies(flat(clients.all("wait_deadline", lambda i, d=deadline: d)), t_send)
+            ack_lat += flat(clients.all("choose", lambda i, r=r: r))
             t_send = time.monotonic()
             await fac.ws.send(json.dumps({"type": "advance"}))
-            resolve_lat += latencies(flat(clients.all("wait_phase", lambda i: ("reveal", r))), t_send)
+            resolve_lat += latencies(flat(clients.all("wait_phase", lambda i, r=r: ("reveal", r))), t_send)
             if r < args.rounds:
                 await fac.request({"type": "advance"})
         errors = sum(clients.all("errors", lambda i: None))
@@ -426,8 +434,10 @@ async def run(args) -> None:
         clients.all("idle", lambda i: (f"{url}/v1/join", *clients.split(args.idle, i, offset=100_000)))
         await asyncio.sleep(2)
         ours_kib = (rss_kib(server.pid) - before) / args.idle
-        print(f"our server holds {args.idle:,} idle connections: {ours_kib:.1f} KiB each "
-              f"(server RSS {rss_kib(server.pid) / 1024:.0f} MiB, {base_rss / 1024:.0f} MiB at start)")
+        print(
+            f"our server holds {args.idle:,} idle connections: {ours_kib:.1f} KiB each "
+            f"(server RSS {rss_kib(server.pid) / 1024:.0f} MiB, {base_rss / 1024:.0f} MiB at start)"
+        )
         clients.all("close", lambda i: None)
 
         # baselines
@@ -446,7 +456,7 @@ async def run(args) -> None:
                 t_send = time.monotonic()
                 await control.send(mark)
                 await control.recv()
-                bare_lat += latencies(flat(clients.all("bare_wait", lambda i: mark)), t_send)
+                bare_lat += latencies(flat(clients.all("bare_wait", lambda i, m=mark: m)), t_send)
         echo = flat(clients.all("echo_burst", lambda i: 80))
         clients.all("close", lambda i: None)
         proc.kill()
@@ -462,9 +472,12 @@ async def run(args) -> None:
         print(f"memory per connection   ours {ours_kib:.1f} KiB (idle), bare server {bare_conn_kib:.1f} KiB")
         print()
         print("ratios (targets in brackets):")
-        print(f"  broadcast p50 {pct(bcast_lat, .5) / pct(bare_lat, .5):.2f}x, p99 {pct(bcast_lat, .99) / pct(bare_lat, .99):.2f}x   [<= 1.5x]")
-        print(f"  choice ack p99 {pct(ack_lat, .99) / pct(echo, .99):.2f}x the echo p99   [<= 1.5x]")
-        print(f"  resolution p99 - bare broadcast p99 = {(pct(resolve_lat, .99) - pct(bare_lat, .99)) * 1000:.1f} ms   [<= 50 ms]")
+        print(
+            f"  broadcast p50 {pct(bcast_lat, 0.5) / pct(bare_lat, 0.5):.2f}x, "
+            f"p99 {pct(bcast_lat, 0.99) / pct(bare_lat, 0.99):.2f}x   [<= 1.5x]"
+        )
+        print(f"  choice ack p99 {pct(ack_lat, 0.99) / pct(echo, 0.99):.2f}x the echo p99   [<= 1.5x]")
+        print(f"  resolution p99 - bare broadcast p99 = {(pct(resolve_lat, 0.99) - pct(bare_lat, 0.99)) * 1000:.1f} ms   [<= 50 ms]")
         print(f"  {ours_kib:.1f} KiB per idle connection   [<= 30 KiB]")
     finally:
         clients.stop()

@@ -73,7 +73,9 @@ class GreedyBot(_Base):
                     continue
                 metric = deck.metrics[e.metric]
                 low, high = metric.bounds
-                amount = float(e.amount.fn(state.metrics, {(group, option_id): 1.0}, view.listens, view.open, {}, state.round + 1, state.pattern))
+                amount = float(
+                    e.amount.fn(state.metrics, {(group, option_id): 1.0}, view.listens, view.open, {}, state.round + 1, state.pattern)
+                )
                 sign = 1.0 if metric.better == "higher" else -1.0
                 score += sign * amount / (high - low)
             if score > best_score + 1e-12:
@@ -94,9 +96,7 @@ class ConsiderateBot(_Base):
         return rng.choice(kind) if kind else book.defaults[(card_id, group)]
 
 
-STRATEGIES: dict[str, Strategy] = {
-    bot.name: bot for bot in (RandomBot(), ByTheBookBot(), GreedyBot(), ConsiderateBot())
-}
+STRATEGIES: dict[str, Strategy] = {bot.name: bot for bot in (RandomBot(), ByTheBookBot(), GreedyBot(), ConsiderateBot())}
 
 
 def get_strategy(name: str) -> Strategy:

@@ -39,8 +39,7 @@ def main() -> None:
 @click.option("--seed", default=1, show_default=True, help="Seed for cards and bots.")
 @click.option("--text", "as_text", is_flag=True, help="Print a whole bot game as text instead of playing.")
 @click.option("--pattern", default="", help="With --text: the interaction pattern (default: the deck's default).")
-@click.option("--strategy", type=click.Choice(sorted(STRATEGIES)), default="greedy", show_default=True,
-              help="How the bots choose.")
+@click.option("--strategy", type=click.Choice(sorted(STRATEGIES)), default="greedy", show_default=True, help="How the bots choose.")
 def demo(deck: str, seed: int, as_text: bool, pattern: str, strategy: str) -> None:
     """Play DECK (a bundled deck name or a file) in this terminal, with nothing to set up.
 
@@ -117,8 +116,12 @@ def deck_list() -> None:
 @click.argument("file")
 @click.option("--runs", default=1000, show_default=True, type=click.IntRange(1, 1_000_000), help="Games per pattern.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the first game; game k uses seed + k.")
-@click.option("--strategy", type=click.Choice(sorted(STRATEGIES)), default=None,
-              help="Bot strategy for every seat (default: the deck's claim strategy, else random).")
+@click.option(
+    "--strategy",
+    type=click.Choice(sorted(STRATEGIES)),
+    default=None,
+    help="Bot strategy for every seat (default: the deck's claim strategy, else random).",
+)
 @click.option("--pattern", "pattern", default="all", show_default=True, help="A pattern name, or all.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (see docs/simulate.md).")
 def deck_simulate(file: str, runs: int, seed: int, strategy: str | None, pattern: str, as_json: bool) -> None:
@@ -133,7 +136,9 @@ def deck_simulate(file: str, runs: int, seed: int, strategy: str | None, pattern
 
     loaded = _load_or_exit(file)
     if pattern != "all" and pattern not in loaded.patterns:
-        raise click.BadParameter(f'unknown pattern "{pattern}"; this deck has {", ".join(loaded.patterns)} (or all)', param_hint="--pattern")
+        raise click.BadParameter(
+            f'unknown pattern "{pattern}"; this deck has {", ".join(loaded.patterns)} (or all)', param_hint="--pattern"
+        )
     patterns = list(loaded.patterns) if pattern == "all" else [pattern]
     strategy = strategy or (loaded.claim.strategy if loaded.claim else "random")
     book = Rulebook(loaded)

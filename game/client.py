@@ -20,9 +20,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 # Close codes after which reconnecting makes no sense
-FINAL_CLOSES = {4001: "The facilitator removed you from the session.",
-                4002: "This seat was opened in another window.",
-                4003: "The session has ended."}
+FINAL_CLOSES = {
+    4001: "The facilitator removed you from the session.",
+    4002: "This seat was opened in another window.",
+    4003: "The session has ended.",
+}
 
 
 class NotConnected(Exception):
@@ -48,7 +50,7 @@ def normalise_url(url: str) -> str:
     if scheme not in ("ws", "wss"):
         raise ValueError(f'the address starts with "{scheme}://"; use ws:// or wss://')
     if ":" not in rest.split("/")[0]:
-        rest = rest.split("/")[0] + ":8765" + rest[len(rest.split("/")[0]):]
+        rest = rest.split("/")[0] + ":8765" + rest[len(rest.split("/")[0]) :]
     return f"{scheme}://{rest}"
 
 
@@ -87,8 +89,15 @@ class Link:
         while not self.stopped:
             try:
                 headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
-                async with connect(self.url, additional_headers=headers, open_timeout=5, max_size=2**24,
-                                   compression=None, ping_interval=10, ping_timeout=10) as ws:
+                async with connect(
+                    self.url,
+                    additional_headers=headers,
+                    open_timeout=5,
+                    max_size=2**24,
+                    compression=None,
+                    ping_interval=10,
+                    ping_timeout=10,
+                ) as ws:
                     self.ws = ws
                     backoff = 0.3
                     self._set("connected")
@@ -111,7 +120,7 @@ class Link:
             except InvalidURI:
                 self._finish(f"{self.url} is not a valid address.")
                 return
-            except (OSError, InvalidHandshake, TimeoutError, asyncio.TimeoutError):
+            except (OSError, InvalidHandshake, TimeoutError):
                 pass
             self.ws = None
             self._fail_waiting()
@@ -186,7 +195,7 @@ async def join_session(url: str, code: str, name: str, timeout: float = 10.0) ->
         raise Refused("refused", body or f"the server refused ({exc.response.status_code})") from None
     except InvalidURI:
         raise NotConnected(f"{url} is not a valid address") from None
-    except (OSError, InvalidHandshake, TimeoutError, asyncio.TimeoutError, ConnectionClosed):
+    except (OSError, InvalidHandshake, TimeoutError, ConnectionClosed):
         raise NotConnected(f"cannot reach a Crossroads server at {url}") from None
 
 

@@ -139,9 +139,7 @@ class Rulebook:
         for card in deck.cards:
             for o in card.options:
                 options[o.group].add(o.id)
-        self.names = Names(
-            frozenset(deck.metrics), {g: frozenset(v) for g, v in options.items()}, frozenset(deck.patterns)
-        )
+        self.names = Names(frozenset(deck.metrics), {g: frozenset(v) for g, v in options.items()}, frozenset(deck.patterns))
         self.bounds = {name: m.bounds for name, m in deck.metrics.items()}
         self.drift = tuple(
             (name, compile_expr(m.drift, self.names), m.drift_explain or f"{m.label} drifts by itself each round")
@@ -161,17 +159,11 @@ class Rulebook:
             _Rule(r.id, compile_expr(r.when, self.names, want="bool"), self._effects(r.effects), r.after, r.lever, r.explain, r.once)
             for r in deck.rules
         )
-        self.injects = {
-            i.id: _Inject(i.id, self._effects(i.effects), i.lever, i.explain or i.label) for i in deck.injects
-        }
+        self.injects = {i.id: _Inject(i.id, self._effects(i.effects), i.lever, i.explain or i.label) for i in deck.injects}
         self.patterns = {name: self._pattern(p.channels, p.listens) for name, p in deck.patterns.items()}
         # for bots: option ids in a stable order, and who each group can talk to
         self.option_ids = {key: tuple(sorted(opts)) for key, opts in self.options.items()}
-        self.targets = {
-            (name, g): tuple(sorted(b for a, b in view.open if a == g))
-            for name, view in self.patterns.items()
-            for g in GROUPS
-        }
+        self.targets = {(name, g): tuple(sorted(b for a, b in view.open if a == g)) for name, view in self.patterns.items() for g in GROUPS}
         self.fixed = {c.round: c for c in deck.cards if c.round is not None}
         self.by_chance = tuple(
             (c, c.weight if c.weight > 0 else 1.0, compile_expr(c.when, self.names, want="bool") if c.when else None)
@@ -283,7 +275,7 @@ def resolve_round(book: Rulebook, state: OrgState, inputs: RoundInputs) -> tuple
 
     shares = choice_shares(book, inputs.card, inputs.choices)
     said = {k: v for k, v in inputs.messages.items() if k in view.open and v > 0}
-    S, L, O = shares, view.listens, view.open
+    listens, opened = view.listens, view.open
 
     # 2. injects
     for inject_id in inputs.injects:
@@ -292,14 +284,29 @@ def resolve_round(book: Rulebook, state: OrgState, inputs: RoundInputs) -> tuple
             raise EngineError(f'unknown inject "{inject_id}"')
         snapshot = dict(metrics)
         for e in inject.effects:
-            apply(e.metric, float(e.amount.fn(snapshot, S, L, O, said, r, pattern)), inject.lever, "inject", inject.id, inject.explain)
+            apply(
+                e.metric,
+                float(e.amount.fn(snapshot, shares, listens, opened, said, r, pattern)),
+                inject.lever,
+                "inject",
+                inject.id,
+                inject.explain,
+            )
 
     # 3. options, scaled by share
     snapshot = dict(metrics)
     for (group, option_id), share in shares.items():
         option = book.options[(inputs.card, group)][option_id]
         for e in option.effects:
-            apply(e.metric, share * float(e.amount.fn(snapshot, S, L, O, said, r, pattern)), option.lever, "option", option.id, option.explain, group)
+            apply(
+                e.metric,
+                share * float(e.amount.fn(snapshot, shares, listens, opened, said, r, pattern)),
+                option.lever,
+                "option",
+                option.id,
+                option.explain,
+                group,
+            )
 
     # 4. rules, all judged on one snapshot
     snapshot = dict(metrics)
@@ -308,11 +315,11 @@ def resolve_round(book: Rulebook, state: OrgState, inputs: RoundInputs) -> tuple
     for rule in book.rules:
         if rule.once and fired.get(rule.id):
             continue
-        if not rule.when.fn(snapshot, S, L, O, said, r, pattern):
+        if not rule.when.fn(snapshot, shares, listens, opened, said, r, pattern):
             continue
         fired[rule.id] = fired.get(rule.id, 0) + 1
         for e in rule.effects:
-            amount = float(e.amount.fn(snapshot, S, L, O, said, r, pattern))
+            amount = float(e.amount.fn(snapshot, shares, listens, opened, said, r, pattern))
             if rule.after:
                 still_pending.append(Pending(r + rule.after, e.metric, amount, rule.lever, rule.id, rule.explain, r))
             else:
@@ -324,7 +331,7 @@ def resolve_round(book: Rulebook, state: OrgState, inputs: RoundInputs) -> tuple
     if book.drift:
         snapshot = dict(metrics)
         for metric, amount, explain in book.drift:
-            apply(metric, float(amount.fn(snapshot, S, L, O, said, r, pattern)), "other", "drift", metric, explain)
+            apply(metric, float(amount.fn(snapshot, shares, listens, opened, said, r, pattern)), "other", "drift", metric, explain)
 
     done = tuple(changes)
     new = OrgState(
@@ -387,12 +394,8 @@ def counterfactual(
             for group, picks in inputs.choices.items():
                 offered = book.options.get((inputs.card, group), {})
                 default = book.defaults.get((inputs.card, group), "")
-                choices[group] = tuple(
-                    default if p in offered and offered[p].lever == withhold else p for p in picks
-                )
-        alt_log.append(
-            RoundInputs(inputs.card, choices, inputs.messages, other_pattern or inputs.pattern or pattern, inputs.injects)
-        )
+                choices[group] = tuple(default if p in offered and offered[p].lever == withhold else p for p in picks)
+        alt_log.append(RoundInputs(inputs.card, choices, inputs.messages, other_pattern or inputs.pattern or pattern, inputs.injects))
     actual = replay(book, seed, pattern, log)
     alternative = replay(book, seed, other_pattern or pattern, alt_log)
     parts = []

@@ -174,7 +174,7 @@ class _Checker:
                 operands = [left, *comparators]
                 kinds = [self.check(o) for o in operands]
                 for op, (a, b), (ka, kb) in zip(
-                    ops, zip(operands, operands[1:]), zip(kinds, kinds[1:]), strict=False
+                    ops, zip(operands, operands[1:], strict=False), zip(kinds, kinds[1:], strict=False), strict=True
                 ):
                     if not isinstance(op, _CMP_OPS):
                         raise self.fail(node, "only == != < <= > >= comparisons are allowed")
@@ -216,7 +216,7 @@ class _Checker:
             raise self.fail(node, f"{fname}() takes no keyword arguments")
         if fname in _GROUP_FUNCS:
             if len(args) != 2 or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
-                raise self.fail(node, f'{fname}() takes two quoted names: {FUNCTIONS[fname][0]}')
+                raise self.fail(node, f"{fname}() takes two quoted names: {FUNCTIONS[fname][0]}")
             first, second = (a.value for a in args)  # type: ignore[attr-defined]
             if first not in GROUPS:
                 raise self.fail(args[0], f'unknown group "{first}"{suggest(first, GROUPS)}; groups are ' + ", ".join(GROUPS))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path as FilePath
 from typing import Any
@@ -31,11 +31,6 @@ from game import deck as model
 from game.bots import STRATEGIES
 from game.expr import FUNCTIONS, VARIABLES, ExprError, Names, compile_expr, suggest
 from game.tomlpos import Path, find_position, locate_keys
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 MAX_DECK_BYTES = 1_000_000
 SECTIONS = ("deck", "groups", "metrics", "patterns", "cards", "rules", "injects", "phases", "claim")
@@ -337,7 +332,7 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
 
 def _required_table(raw: dict[str, Any], key: str, out: _Collector) -> Any:
     if key not in raw:
-        out.add((), f'missing the [{key}] table')
+        out.add((), f"missing the [{key}] table")
         return None
     return raw[key]
 
@@ -513,7 +508,10 @@ class _Checks:
                 if rounds and not 1 <= card.round <= rounds:
                     self.add(path + ("round",), f"round {card.round} is outside the deck's rounds 1..{rounds}")
                 elif card.round in fixed:
-                    self.add(path + ("round",), f"round {card.round} already has card cards[{fixed[card.round]}]; use weight or when for alternatives")
+                    self.add(
+                        path + ("round",),
+                        f"round {card.round} already has card cards[{fixed[card.round]}]; use weight or when for alternatives",
+                    )
                 fixed.setdefault(card.round, i)
             if card.weight < 0:
                 self.add(path + ("weight",), "weight cannot be negative")
@@ -529,7 +527,10 @@ class _Checks:
         if rounds and not dealt_by_chance:
             missing = [r for r in range(1, rounds + 1) if r not in fixed]
             if missing and any(c is not None for c in self.cards):
-                self.add(("cards",), "no card for round " + ", ".join(map(str, missing)) + "; fix a card to each round or give some cards a weight")
+                self.add(
+                    ("cards",),
+                    "no card for round " + ", ".join(map(str, missing)) + "; fix a card to each round or give some cards a weight",
+                )
             elif not any(c is not None for c in self.cards) and "cards" not in self.out.positions:
                 self.add((), "the deck has no [[cards]]; a deck needs at least one situation")
 
@@ -552,7 +553,10 @@ class _Checks:
                 defaults.setdefault(option.group, j)
         for group in sorted({o.group for o in card.options} - set(defaults)):
             if group in model.GROUPS:
-                self.add(path + ("options",), f'{group} has options on card "{card.id}" but none is marked default = true (what stands when nobody chooses?)')
+                self.add(
+                    path + ("options",),
+                    f'{group} has options on card "{card.id}" but none is marked default = true (what stands when nobody chooses?)',
+                )
 
     def check_rules(self) -> None:
         rounds = self.info.rounds if self.info else 50

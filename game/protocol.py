@@ -132,10 +132,23 @@ class SetPattern:
 
 PARTICIPANT_MESSAGES: dict[str, type] = {"join": Join, "choose": Choose, "say": Say, "answer": Answer, "ping": Empty}
 FACILITATOR_MESSAGES: dict[str, type] = {
-    "create_session": CreateSession, "lock": Empty, "unlock": Empty, "move": Move, "start": Empty,
-    "advance": Empty, "pause": Empty, "resume": Empty, "extend": Extend, "call_timeout": Empty,
-    "inject": Inject, "set_pattern": SetPattern, "botify": SeatRef, "botify_stalled": Empty,
-    "kick": SeatRef, "end": Empty, "ping": Empty,
+    "create_session": CreateSession,
+    "lock": Empty,
+    "unlock": Empty,
+    "move": Move,
+    "start": Empty,
+    "advance": Empty,
+    "pause": Empty,
+    "resume": Empty,
+    "extend": Extend,
+    "call_timeout": Empty,
+    "inject": Inject,
+    "set_pattern": SetPattern,
+    "botify": SeatRef,
+    "botify_stalled": Empty,
+    "kick": SeatRef,
+    "end": Empty,
+    "ping": Empty,
 }
 
 
@@ -147,6 +160,7 @@ def _strict_converter() -> cattrs.Converter:
             if type(value) is not kind:
                 raise ValueError(f"expected {label}")
             return value
+
         return check
 
     conv.register_structure_hook(int, exact(int, "a whole number"))
@@ -154,8 +168,11 @@ def _strict_converter() -> cattrs.Converter:
     conv.register_structure_hook(bool, exact(bool, "true or false"))
     conv.register_structure_hook_func(
         lambda t: t == tuple[str, ...],
-        lambda v, _: tuple(v) if isinstance(v, list) and all(isinstance(i, str) for i in v) and len(v) <= 64
-        else (_ for _ in ()).throw(ValueError("expected a list of strings")),
+        lambda v, _: (
+            tuple(v)
+            if isinstance(v, list) and all(isinstance(i, str) for i in v) and len(v) <= 64
+            else (_ for _ in ()).throw(ValueError("expected a list of strings"))
+        ),
     )
     return conv
 
@@ -175,7 +192,7 @@ def parse_frame(frame: str | bytes, schemas: dict[str, type]) -> dict[str, Any]:
     except (ValueError, RecursionError):
         raise BadFrame("bad_json", "the frame is not valid JSON") from None
     if not isinstance(data, dict):
-        raise BadFrame("bad_json", "a message is a JSON object with a \"type\"")
+        raise BadFrame("bad_json", 'a message is a JSON object with a "type"')
     ref = data.pop("id", None)
     if ref is not None and not (isinstance(ref, int | str) and not isinstance(ref, bool) and len(str(ref)) <= MAX_REF):
         raise BadFrame("bad_field", f"id must be a number or a string of at most {MAX_REF} characters")

@@ -34,8 +34,23 @@ PHASES = ("lobby", "brief", "talk", "choose", "resolve", "reveal", "timeout", "d
 ROUND_PHASES = ("brief", "talk", "choose")  # "resolve" is instantaneous: leaving choose resolves
 
 FACILITATOR_COMMANDS = frozenset(
-    {"lock", "unlock", "move", "start", "advance", "pause", "resume", "extend", "call_timeout",
-     "inject", "set_pattern", "botify", "botify_stalled", "kick", "end"}
+    {
+        "lock",
+        "unlock",
+        "move",
+        "start",
+        "advance",
+        "pause",
+        "resume",
+        "extend",
+        "call_timeout",
+        "inject",
+        "set_pattern",
+        "botify",
+        "botify_stalled",
+        "kick",
+        "end",
+    }
 )
 PARTICIPANT_COMMANDS = frozenset({"join", "choose", "say", "answer"})
 SYSTEM_COMMANDS = frozenset({"deadline"})
@@ -253,7 +268,9 @@ class Session:
     def _on_answer_given(self, seat: str, round: int, prompt: int, text: str) -> None:
         self.answers = [a for a in self.answers if not (a["seat"] == seat and a["round"] == round and a["prompt"] == prompt)]
         who = self.seats[seat]
-        self.answers.append({"seat": seat, "name": who.name, "org": who.org, "group": who.group, "round": round, "prompt": prompt, "text": text})
+        self.answers.append(
+            {"seat": seat, "name": who.name, "org": who.org, "group": who.group, "round": round, "prompt": prompt, "text": text}
+        )
 
     def _on_round_resolved(self, round: int, orgs: list[dict[str, Any]]) -> None:
         for entry in orgs:
@@ -275,12 +292,28 @@ class Session:
         self.phase, self.deadline, self.ended_at = "ended", None, at
 
 
-def create_session(session_id: str, code: str, deck_text: str, deck_name: str, patterns: list[str], seed: int,
-                   bots: str = "by_the_book", early_close: bool = False) -> tuple[Session, Event]:
+def create_session(
+    session_id: str,
+    code: str,
+    deck_text: str,
+    deck_name: str,
+    patterns: list[str],
+    seed: int,
+    bots: str = "by_the_book",
+    early_close: bool = False,
+) -> tuple[Session, Event]:
     """A new session and the event that records it (the deck text travels in the event,
     so that replaying the journal needs nothing else)."""
-    data = {"session": session_id, "code": code, "deck_text": deck_text, "deck_name": deck_name,
-            "patterns": patterns, "seed": seed, "bots": bots, "early_close": early_close}
+    data = {
+        "session": session_id,
+        "code": code,
+        "deck_text": deck_text,
+        "deck_name": deck_name,
+        "patterns": patterns,
+        "seed": seed,
+        "bots": bots,
+        "early_close": early_close,
+    }
     event = Event("session_created", data)
     return session_from_event(event), event
 
@@ -293,8 +326,18 @@ def session_from_event(event: Event) -> Session:
     for i, pattern in enumerate(data["patterns"]):
         state = new_state(book, data["seed"] * 1000 + i, pattern)
         orgs.append(Org(i, pattern, state, history=[dict(state.metrics)]))
-    return Session(data["session"], data["code"], deck, book, data["deck_text"], data["seed"], orgs,
-                   bots=data.get("bots", "by_the_book"), early_close=data.get("early_close", False), version=1)
+    return Session(
+        data["session"],
+        data["code"],
+        deck,
+        book,
+        data["deck_text"],
+        data["seed"],
+        orgs,
+        bots=data.get("bots", "by_the_book"),
+        early_close=data.get("early_close", False),
+        version=1,
+    )
 
 
 # --- deciding ----------------------------------------------------------------------------
@@ -362,8 +405,12 @@ def _decide_join(session: Session, actor: Actor, command: dict[str, Any], now: f
     if name.casefold() in session.names:
         raise Refused("name_taken", f'someone here is already called "{name}"; please add an initial or pick another name')
     org, group = balance(session)
-    return [Event("seat_joined", {"seat": command["seat"], "name": name, "org": org, "group": group,
-                                  "token_hash": command["token_hash"], "at": now})]
+    return [
+        Event(
+            "seat_joined",
+            {"seat": command["seat"], "name": name, "org": org, "group": group, "token_hash": command["token_hash"], "at": now},
+        )
+    ]
 
 
 def _decide_lock(session: Session, actor: Actor, command: dict[str, Any], now: float) -> list[Event]:
@@ -393,8 +440,11 @@ def _decide_botify_stalled(session: Session, actor: Actor, command: dict[str, An
 
 def stalled_seats(session: Session) -> list[Seat]:
     """Human seats that have not chosen this round."""
-    return [s for s in session.active_seats() if not s.bot and s.id not in session.orgs[s.org].choices
-            and (session.orgs[s.org].card, s.group) in session.book.options]
+    return [
+        s
+        for s in session.active_seats()
+        if not s.bot and s.id not in session.orgs[s.org].choices and (session.orgs[s.org].card, s.group) in session.book.options
+    ]
 
 
 def _decide_set_pattern(session: Session, actor: Actor, command: dict[str, Any], now: float) -> list[Event]:
@@ -450,8 +500,16 @@ def next_phase_events(session: Session, now: float) -> list[Event]:
             return [Event("phase_started", {"phase": "debrief", "round": session.round, "deadline": None})]
         return _start_round(session, session.round + 1, now)
     if phase == "timeout":
-        return [Event("phase_started", {"phase": session.timeout_from or "brief", "round": session.round,
-                                        "deadline": _timer(session, session.timeout_from or "brief", now)})]
+        return [
+            Event(
+                "phase_started",
+                {
+                    "phase": session.timeout_from or "brief",
+                    "round": session.round,
+                    "deadline": _timer(session, session.timeout_from or "brief", now),
+                },
+            )
+        ]
     raise Refused("wrong_phase", f"nothing follows {phase}")
 
 
@@ -461,8 +519,13 @@ def _decide_advance(session: Session, actor: Actor, command: dict[str, Any], now
 
 def _decide_deadline(session: Session, actor: Actor, command: dict[str, Any], now: float) -> list[Event]:
     # A timer event that is no longer current (the phase moved on, was paused or extended) does nothing.
-    if session.paused or session.deadline is None or command.get("phase") != session.phase \
-            or command.get("round") != session.round or now < session.deadline:
+    if (
+        session.paused
+        or session.deadline is None
+        or command.get("phase") != session.phase
+        or command.get("round") != session.round
+        or now < session.deadline
+    ):
         return []
     return next_phase_events(session, now)
 
@@ -537,8 +600,21 @@ def _decide_say(session: Session, actor: Actor, command: dict[str, Any], now: fl
     org = session.orgs[seat.org]
     if to != seat.group and session.phase != "debrief" and (seat.group, to) not in session.book.pattern(org.pattern).open:
         raise Refused("channel_closed", f"under {org.pattern} the channel {seat.group} -> {to} is closed")
-    return [Event("message_sent", {"seat": seat.id, "org": seat.org, "sender": seat.group, "to": to, "text": text,
-                                   "round": session.round, "at": now, "name": seat.name})]
+    return [
+        Event(
+            "message_sent",
+            {
+                "seat": seat.id,
+                "org": seat.org,
+                "sender": seat.group,
+                "to": to,
+                "text": text,
+                "round": session.round,
+                "at": now,
+                "name": seat.name,
+            },
+        )
+    ]
 
 
 def _decide_answer(session: Session, actor: Actor, command: dict[str, Any], now: float) -> list[Event]:
@@ -579,9 +655,16 @@ def resolution_inputs(session: Session) -> list[dict[str, Any]]:
             if not seats:
                 picks.append(bot.choose(session.book, state, org.card, group, rng))
             choices[group] = picks
-        out.append({"org": org.index, "card": org.card, "choices": choices,
-                    "messages": {f"{a}->{b}": n for (a, b), n in sorted(org.said.items())},
-                    "pattern": org.pattern, "injects": list(org.injects)})
+        out.append(
+            {
+                "org": org.index,
+                "card": org.card,
+                "choices": choices,
+                "messages": {f"{a}->{b}": n for (a, b), n in sorted(org.said.items())},
+                "pattern": org.pattern,
+                "injects": list(org.injects),
+            }
+        )
     return out
 
 
@@ -609,9 +692,18 @@ def clock_view(session: Session) -> dict[str, Any]:
 
 
 def _change_view(session: Session, change: Change) -> dict[str, Any]:
-    return {"metric": change.metric, "label": session.deck.metrics[change.metric].label, "delta": round(change.delta, 3),
-            "lever": change.lever, "kind": change.kind, "cause": change.cause, "explain": change.explain,
-            "group": change.group, "decided": change.decided, "round": change.round}
+    return {
+        "metric": change.metric,
+        "label": session.deck.metrics[change.metric].label,
+        "delta": round(change.delta, 3),
+        "lever": change.lever,
+        "kind": change.kind,
+        "cause": change.cause,
+        "explain": change.explain,
+        "group": change.group,
+        "decided": change.decided,
+        "round": change.round,
+    }
 
 
 def group_view(session: Session, org_index: int, group: str) -> dict[str, Any]:
@@ -632,31 +724,55 @@ def group_view_in_play(session: Session, org_index: int, group: str) -> dict[str
     opened = session.book.pattern(org.pattern).open
     card = session.book.cards.get(org.card) if org.card else None
     view: dict[str, Any] = {
-        "session": {"code": session.code, "title": deck.deck.title, "phase": session.phase, "round": session.round,
-                    "rounds": session.rounds, "orgs": len(session.orgs), **_clock(session)},
+        "session": {
+            "code": session.code,
+            "title": deck.deck.title,
+            "phase": session.phase,
+            "round": session.round,
+            "rounds": session.rounds,
+            "orgs": len(session.orgs),
+            **_clock(session),
+        },
         "org": org_index,
         "group": group,
         "group_name": deck.groups[group].name,
         "brief": deck.groups[group].brief,
-        "pattern": {"id": org.pattern, "label": pattern.label or org.pattern, "description": pattern.description,
-                    "talk_to": sorted(b for a, b in opened if a == group),
-                    "hear_from": sorted(a for a, b in opened if b == group),
-                    "closed_to": sorted(g for g in GROUPS if g != group and (group, g) not in opened)},
+        "pattern": {
+            "id": org.pattern,
+            "label": pattern.label or org.pattern,
+            "description": pattern.description,
+            "talk_to": sorted(b for a, b in opened if a == group),
+            "hear_from": sorted(a for a, b in opened if b == group),
+            "closed_to": sorted(g for g in GROUPS if g != group and (group, g) not in opened),
+        },
         "groups": {g: deck.groups[g].name for g in GROUPS},
         "roster": roster(session, org_index),
-        "metrics": {name: {"label": m.label, "value": round(org.state.metrics[name], 3), "start": m.start,
-                           "bounds": list(m.bounds), "better": m.better,
-                           "trend": [round(h[name], 3) for h in org.history]}
-                    for name, m in deck.metrics.items() if name in visible},
+        "metrics": {
+            name: {
+                "label": m.label,
+                "value": round(org.state.metrics[name], 3),
+                "start": m.start,
+                "bounds": list(m.bounds),
+                "better": m.better,
+                "trend": [round(h[name], 3) for h in org.history],
+            }
+            for name, m in deck.metrics.items()
+            if name in visible
+        },
         "progress": progress(session, org_index),
         "messages": [m for m in org.messages if m["to"] == group or m["from"] == group][-50:],
         "prompts": list(deck.groups[group].timeout) if session.phase == "timeout" else [],
     }
     if card is not None and session.phase != "lobby":
         text = [card.text[k] for k in ("all", group) if k in card.text]
-        view["card"] = {"id": card.id, "title": card.title or card.id, "text": text,
-                        "options": [{"id": o.id, "label": o.label, "description": o.description, "default": o.default}
-                                    for o in card.options if o.group == group]}
+        view["card"] = {
+            "id": card.id,
+            "title": card.title or card.id,
+            "text": text,
+            "options": [
+                {"id": o.id, "label": o.label, "description": o.description, "default": o.default} for o in card.options if o.group == group
+            ],
+        }
     if session.phase in ("reveal", "timeout") or (session.phase in ("brief", "talk", "choose") and session.round > 1):
         view["changes"] = [_change_view(session, c) for c in org.last_changes if c.metric in visible]
     return view
@@ -677,10 +793,15 @@ def seat_view(session: Session, seat: Seat) -> dict[str, Any]:
 
 
 def personal(session: Session, seat: Seat) -> dict[str, Any]:
-    return {"seat": seat.id, "name": seat.name, "org": seat.org, "group": seat.group, "bot": seat.bot,
-            "choice": session.orgs[seat.org].choices.get(seat.id),
-            "answers": {str(a["prompt"]): a["text"] for a in session.answers
-                        if a["seat"] == seat.id and a["round"] == session.round}}
+    return {
+        "seat": seat.id,
+        "name": seat.name,
+        "org": seat.org,
+        "group": seat.group,
+        "bot": seat.bot,
+        "choice": session.orgs[seat.org].choices.get(seat.id),
+        "answers": {str(a["prompt"]): a["text"] for a in session.answers if a["seat"] == seat.id and a["round"] == session.round},
+    }
 
 
 def debrief(session: Session) -> dict[str, Any]:
@@ -692,40 +813,61 @@ def debrief(session: Session) -> dict[str, Any]:
         counterfactuals = []
         for other in deck.patterns:
             if other != org.pattern or len(set(org.patterns_used)) > 1:
-                cf = counterfactual(session.book, org.state.seed, org.patterns_used[0] if org.patterns_used else org.pattern,
-                                    org.log, other_pattern=other)
-                counterfactuals.append({"description": cf.description, "pattern": other,
-                                        "metrics": {m: round(v, 3) for m, v in cf.alternative.metrics.items()},
-                                        "difference": {m: round(v, 3) for m, v in cf.difference.items()}})
+                cf = counterfactual(
+                    session.book, org.state.seed, org.patterns_used[0] if org.patterns_used else org.pattern, org.log, other_pattern=other
+                )
+                counterfactuals.append(
+                    {
+                        "description": cf.description,
+                        "pattern": other,
+                        "metrics": {m: round(v, 3) for m, v in cf.alternative.metrics.items()},
+                        "difference": {m: round(v, 3) for m, v in cf.difference.items()},
+                    }
+                )
         if any(o.lever == "special_treatment" for c in deck.cards for o in c.options):
-            cf = counterfactual(session.book, org.state.seed, org.patterns_used[0] if org.patterns_used else org.pattern,
-                                org.log, withhold="special_treatment")
-            counterfactuals.append({"description": cf.description, "pattern": "",
-                                    "metrics": {m: round(v, 3) for m, v in cf.alternative.metrics.items()},
-                                    "difference": {m: round(v, 3) for m, v in cf.difference.items()}})
+            cf = counterfactual(
+                session.book,
+                org.state.seed,
+                org.patterns_used[0] if org.patterns_used else org.pattern,
+                org.log,
+                withhold="special_treatment",
+            )
+            counterfactuals.append(
+                {
+                    "description": cf.description,
+                    "pattern": "",
+                    "metrics": {m: round(v, 3) for m, v in cf.alternative.metrics.items()},
+                    "difference": {m: round(v, 3) for m, v in cf.difference.items()},
+                }
+            )
         channels: dict[str, int] = {}
         for m in org.messages:
             if m["from"] != m["to"]:
                 key = f"{m['from']}->{m['to']}"
                 channels[key] = channels.get(key, 0) + 1
         opened = sorted(f"{a}->{b}" for a, b in session.book.pattern(org.pattern).open)
-        orgs.append({
-            "org": org.index,
-            "pattern": org.pattern,
-            "patterns_used": list(org.patterns_used),
-            "metrics": {m: round(v, 3) for m, v in org.state.metrics.items()},
-            "history": [{m: round(v, 3) for m, v in h.items()} for h in org.history],
-            "by_lever": {m: {lv: round(per.get(lv, 0.0), 3) for lv in LEVERS} for m, per in totals.items()},
-            "by_round_lever": _by_round_lever(org.state.history),
-            "counterfactuals": counterfactuals,
-            "channels": channels,
-            "silent": [c for c in opened if c not in channels],
-            "changes": [_change_view(session, c) for c in org.state.history],
-        })
-    return {"metrics": {n: {"label": m.label, "visible_to": list(m.visible_to), "better": m.better} for n, m in deck.metrics.items()},
-            "orgs": orgs, "answers": list(session.answers),
-            "prompts": {g: list(deck.groups[g].timeout) for g in GROUPS},
-            "questions": list(deck.deck.debrief)}
+        orgs.append(
+            {
+                "org": org.index,
+                "pattern": org.pattern,
+                "patterns_used": list(org.patterns_used),
+                "metrics": {m: round(v, 3) for m, v in org.state.metrics.items()},
+                "history": [{m: round(v, 3) for m, v in h.items()} for h in org.history],
+                "by_lever": {m: {lv: round(per.get(lv, 0.0), 3) for lv in LEVERS} for m, per in totals.items()},
+                "by_round_lever": _by_round_lever(org.state.history),
+                "counterfactuals": counterfactuals,
+                "channels": channels,
+                "silent": [c for c in opened if c not in channels],
+                "changes": [_change_view(session, c) for c in org.state.history],
+            }
+        )
+    return {
+        "metrics": {n: {"label": m.label, "visible_to": list(m.visible_to), "better": m.better} for n, m in deck.metrics.items()},
+        "orgs": orgs,
+        "answers": list(session.answers),
+        "prompts": {g: list(deck.groups[g].timeout) for g in GROUPS},
+        "questions": list(deck.deck.debrief),
+    }
 
 
 def _by_round_lever(history: Iterable[Change]) -> dict[str, list[dict[str, float]]]:
@@ -738,27 +880,56 @@ def _by_round_lever(history: Iterable[Change]) -> dict[str, list[dict[str, float
     return out
 
 
-def facilitator_view(session: Session, connected: set[str] | frozenset[str] = frozenset(), last_seen: dict[str, float] | None = None) -> dict[str, Any]:
+def facilitator_view(
+    session: Session, connected: set[str] | frozenset[str] = frozenset(), last_seen: dict[str, float] | None = None
+) -> dict[str, Any]:
     """Everything, for the facilitator's console."""
     deck = session.deck
     last_seen = last_seen or {}
     orgs = []
     for org in session.orgs:
-        seats = [{"seat": s.id, "name": s.name, "group": s.group, "bot": s.bot, "connected": s.id in connected,
-                  "chosen": s.id in org.choices, "last_seen": last_seen.get(s.id)} for s in session.active_seats(org.index)]
-        orgs.append({"org": org.index, "pattern": org.pattern, "card": org.card,
-                     "metrics": {m: round(v, 3) for m, v in org.state.metrics.items()},
-                     "history": [{m: round(v, 3) for m, v in h.items()} for h in org.history],
-                     "seats": sorted(seats, key=lambda s: (GROUPS.index(s["group"]), s["name"])),
-                     "progress": progress(session, org.index), "injects_pending": list(org.injects),
-                     "messages": len(org.messages)})
-    view = {"session": {"id": session.id, "code": session.code, "title": deck.deck.title, "deck": deck.id,
-                        "phase": session.phase, "round": session.round, "rounds": session.rounds,
-                        "locked": session.locked, **_clock(session)},
-            "patterns": {n: p.label or n for n, p in deck.patterns.items()},
-            "injects": [{"id": i.id, "label": i.label, "group": i.group} for i in deck.injects],
-            "metrics": {n: m.label for n, m in deck.metrics.items()},
-            "orgs": orgs}
+        seats = [
+            {
+                "seat": s.id,
+                "name": s.name,
+                "group": s.group,
+                "bot": s.bot,
+                "connected": s.id in connected,
+                "chosen": s.id in org.choices,
+                "last_seen": last_seen.get(s.id),
+            }
+            for s in session.active_seats(org.index)
+        ]
+        orgs.append(
+            {
+                "org": org.index,
+                "pattern": org.pattern,
+                "card": org.card,
+                "metrics": {m: round(v, 3) for m, v in org.state.metrics.items()},
+                "history": [{m: round(v, 3) for m, v in h.items()} for h in org.history],
+                "seats": sorted(seats, key=lambda s: (GROUPS.index(s["group"]), s["name"])),
+                "progress": progress(session, org.index),
+                "injects_pending": list(org.injects),
+                "messages": len(org.messages),
+            }
+        )
+    view = {
+        "session": {
+            "id": session.id,
+            "code": session.code,
+            "title": deck.deck.title,
+            "deck": deck.id,
+            "phase": session.phase,
+            "round": session.round,
+            "rounds": session.rounds,
+            "locked": session.locked,
+            **_clock(session),
+        },
+        "patterns": {n: p.label or n for n, p in deck.patterns.items()},
+        "injects": [{"id": i.id, "label": i.label, "group": i.group} for i in deck.injects],
+        "metrics": {n: m.label for n, m in deck.metrics.items()},
+        "orgs": orgs,
+    }
     if session.phase in ("debrief", "ended"):
         view["debrief"] = debrief(session)
     return view

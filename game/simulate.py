@@ -151,24 +151,16 @@ def _summary(book: Rulebook, tally: _Tally, all_options: set[tuple[str, str, str
     for name, per_lever in tally.levers.items():
         total = sum(abs(v) for v in per_lever.values())
         levers[name] = {
-            lever: {"mean_change": value / n, "share": abs(value) / total if total else 0.0}
-            for lever, value in per_lever.items()
+            lever: {"mean_change": value / n, "share": abs(value) / total if total else 0.0} for lever, value in per_lever.items()
         }
-    rules = {
-        rid: {"games_fired": tally.rule_games[rid] / n, "mean_fires": tally.rule_fires[rid] / n}
-        for rid in tally.rule_games
-    }
+    rules = {rid: {"games_fired": tally.rule_games[rid] / n, "mean_fires": tally.rule_fires[rid] / n} for rid in tally.rule_games}
     dealt = {card for card, _, _ in tally.picks}
     return {
         "metrics": metrics,
         "levers": levers,
         "rules": rules,
         "never_fired": [rid for rid, count in tally.rule_games.items() if count == 0],
-        "never_picked": [
-            {"card": c, "group": g, "option": o}
-            for c, g, o in sorted(all_options - set(tally.picks))
-            if c in dealt
-        ],
+        "never_picked": [{"card": c, "group": g, "option": o} for c, g, o in sorted(all_options - set(tally.picks)) if c in dealt],
         "never_dealt": sorted({c for c, _, _ in all_options} - dealt),
     }
 

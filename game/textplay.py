@@ -22,10 +22,7 @@ def describe_change(book: Rulebook, change: Change) -> str:
     sign = "+" if change.delta >= 0 else "-"
     capped = "" if abs(change.asked - change.delta) < 1e-9 else f" (capped from {change.asked:+.1f})"
     late = f", decided in round {change.decided}" if change.decided != change.round else ""
-    return (
-        f"{metric.label:<28} {sign}{abs(change.delta):5.1f}{capped}  "
-        f"[{LEVER_NAMES[change.lever]}{late}] {change.explain}"
-    )
+    return f"{metric.label:<28} {sign}{abs(change.delta):5.1f}{capped}  [{LEVER_NAMES[change.lever]}{late}] {change.explain}"
 
 
 def tell_game(book: Rulebook, seed: int, pattern: str, strategy: Any, out: Callable[[str], None]) -> None:
@@ -77,7 +74,8 @@ def format_simulation(book: Rulebook, report: dict[str, Any]) -> str:
     """The simulate report as text for a trainer."""
     deck = book.deck
     lines = [
-        f"{deck.deck.title} - {report['runs']} games per pattern, strategy {report['strategy']}, seeds {report['seed']}..{report['seed'] + report['runs'] - 1}",
+        f"{deck.deck.title} - {report['runs']} games per pattern, strategy {report['strategy']}, "
+        f"seeds {report['seed']}..{report['seed'] + report['runs'] - 1}",
         "",
     ]
     for pattern, data in report["patterns"].items():
@@ -86,9 +84,7 @@ def format_simulation(book: Rulebook, report: dict[str, Any]) -> str:
         for name, m in data["metrics"].items():
             levers = data["levers"][name]
             parts = "  ".join(
-                f"{LEVER_NAMES[lv]} {v['mean_change']:+.1f} ({v['share']:.0%})"
-                for lv, v in levers.items()
-                if abs(v["mean_change"]) >= 0.05
+                f"{LEVER_NAMES[lv]} {v['mean_change']:+.1f} ({v['share']:.0%})" for lv, v in levers.items() if abs(v["mean_change"]) >= 0.05
             )
             label = deck.metrics[name].label
             lines.append(f"   {label:<28} {m['start']:6.1f} {m['mean']:7.1f} {m['p10']:7.1f} {m['p90']:7.1f}   {parts}")
@@ -98,9 +94,7 @@ def format_simulation(book: Rulebook, report: dict[str, Any]) -> str:
         if data["never_fired"]:
             lines.append("   never fired: " + ", ".join(data["never_fired"]))
         if data["never_picked"]:
-            lines.append(
-                "   never picked: " + ", ".join(f"{p['card']}/{p['group']}/{p['option']}" for p in data["never_picked"])
-            )
+            lines.append("   never picked: " + ", ".join(f"{p['card']}/{p['group']}/{p['option']}" for p in data["never_picked"]))
         if data["never_dealt"]:
             lines.append("   never dealt: " + ", ".join(data["never_dealt"]))
         lines.append("")

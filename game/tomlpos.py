@@ -57,7 +57,7 @@ def locate_keys(text: str) -> dict[Path, tuple[int, int]]:
         path = table + tuple(_split_dotted(key_match.group(1)))
         col = len(line) - len(line.lstrip()) + 1
         positions.setdefault(path, (lineno, col))
-        rest = line[key_match.end():]
+        rest = line[key_match.end() :]
         for quote in ('"""', "'''"):
             if rest.count(quote) == 1:
                 in_multiline = quote

@@ -156,16 +156,31 @@ class Hub:
         for event in events[1:]:
             session.apply(event)
         self.session = session
-        log.info("restored session %s (%s) from %d journalled events, phase %s round %d",
-                 session.code, session.deck.id, len(events), session.phase, session.round)
+        log.info(
+            "restored session %s (%s) from %d journalled events, phase %s round %d",
+            session.code,
+            session.deck.id,
+            len(events),
+            session.phase,
+            session.round,
+        )
 
     async def start(self, host: str = "127.0.0.1", port: int = 8765, ssl: Any = None) -> Server:
         self.loop = asyncio.get_running_loop()
         self.wake = asyncio.Event()
         self.tasks = [asyncio.create_task(self.writer()), asyncio.create_task(self.flusher())]
         self.server = await serve(
-            self.handler, host, port, process_request=self.process_request, max_size=MAX_FRAME,
-            compression=None, ssl=ssl, ping_interval=20, ping_timeout=40, max_queue=8, close_timeout=2,
+            self.handler,
+            host,
+            port,
+            process_request=self.process_request,
+            max_size=MAX_FRAME,
+            compression=None,
+            ssl=ssl,
+            ping_interval=20,
+            ping_timeout=40,
+            max_queue=8,
+            close_timeout=2,
         )
         self.arm_timer()
         return self.server
@@ -281,13 +296,16 @@ class Hub:
                     await ws.send(encode(error("too_many_joins", "too many join attempts from this address; wait a minute", ref)))
                     await ws.close(1008, "too many join attempts")
                     return ""
-                await ws.send(encode(error("bad_code", f'no session has the code "{code[:12]}"; check the code on the facilitator\'s screen', ref)))
+                await ws.send(
+                    encode(error("bad_code", f'no session has the code "{code[:12]}"; check the code on the facilitator\'s screen', ref))
+                )
                 continue
             token = secrets.token_urlsafe(32)
             seat_id = f"p{len(session.seats) + 1}"
             try:
-                await self.submit(Actor("seat", seat_id), {"type": "join", "name": command["name"], "seat": seat_id,
-                                                           "token_hash": token_hash(token)})
+                await self.submit(
+                    Actor("seat", seat_id), {"type": "join", "name": command["name"], "seat": seat_id, "token_hash": token_hash(token)}
+                )
             except Refused as refused:
                 await ws.send(encode(error(refused.code, refused.message, ref)))
                 continue
@@ -330,8 +348,7 @@ class Hub:
 
     async def serve_facilitator(self, ws: ServerConnection, limit: RateLimit) -> None:
         self.fac_conns.add(ws)
-        await ws.send(encode({"type": "welcome", "protocol": PROTOCOL_VERSION, "role": "facilitator",
-                              "decks": sorted(bundled_decks())}))
+        await ws.send(encode({"type": "welcome", "protocol": PROTOCOL_VERSION, "role": "facilitator", "decks": sorted(bundled_decks())}))
         if self.session:
             await ws.send(encode(self.facilitator_message()))
         async for command in self.frames(ws, limit, FACILITATOR_MESSAGES):
@@ -343,8 +360,7 @@ class Hub:
                     continue
                 if kind == "create_session":
                     session = await self.create(command)
-                    await ws.send(encode({"type": "ack", "ref": ref, "command": kind, "code": session.code,
-                                          "session": session.id}))
+                    await ws.send(encode({"type": "ack", "ref": ref, "command": kind, "code": session.code, "session": session.id}))
                     await ws.send(encode(self.facilitator_message()))
                     continue
                 if self.session is None:
@@ -387,8 +403,9 @@ class Hub:
         if command["bots"] not in STRATEGIES:
             raise Refused("bad_field", f'unknown bot strategy "{command["bots"]}"; choose from {", ".join(STRATEGIES)}')
         seed = command["seed"] if command["seed"] is not None else secrets.randbelow(2**31)
-        session, event = create_session(secrets.token_hex(8), self.code_factory(), text, name, patterns, seed,
-                                        command["bots"], command["early_close"])
+        session, event = create_session(
+            secrets.token_hex(8), self.code_factory(), text, name, patterns, seed, command["bots"], command["early_close"]
+        )
         previous = self.session
         self.session = session
         try:
@@ -513,8 +530,20 @@ class Hub:
     def deliver_message(self, data: dict[str, Any]) -> None:
         session = self.session
         assert session is not None
-        text = encode({"type": "message", "message": {"name": data["name"], "from": data["sender"], "to": data["to"],
-                                                      "text": data["text"], "round": data["round"], "at": data["at"], "org": data["org"]}})
+        text = encode(
+            {
+                "type": "message",
+                "message": {
+                    "name": data["name"],
+                    "from": data["sender"],
+                    "to": data["to"],
+                    "text": data["text"],
+                    "round": data["round"],
+                    "at": data["at"],
+                    "org": data["org"],
+                },
+            }
+        )
         groups = {data["sender"], data["to"]}
         conns = [c for sid, c in self.seat_conns.items() if session.seats[sid].org == data["org"] and session.seats[sid].group in groups]
         self.send(conns + list(self.fac_conns), text)

@@ -50,9 +50,7 @@ class Journal:
 
     def latest_session(self) -> list[Event]:
         """The events of the most recently created session, in order."""
-        row = self.db.execute(
-            "SELECT session FROM events WHERE type = 'session_created' ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
+        row = self.db.execute("SELECT session FROM events WHERE type = 'session_created' ORDER BY seq DESC LIMIT 1").fetchone()
         if row is None:
             return []
         cursor = self.db.execute("SELECT type, data FROM events WHERE session = ? ORDER BY seq", (row[0],))

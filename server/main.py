@@ -26,8 +26,7 @@ def raise_file_limit() -> int:
     return soft
 
 
-async def run_server(host: str, port: int, data_dir: Path, certfile: str | None, keyfile: str | None,
-                     announce=print) -> None:
+async def run_server(host: str, port: int, data_dir: Path, certfile: str | None, keyfile: str | None, announce=print) -> None:
     context = None
     if certfile:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -39,7 +38,9 @@ async def run_server(host: str, port: int, data_dir: Path, certfile: str | None,
     announce(f"Facilitator secret: {hub.secret_path}")
     announce(f"Journal: {hub.journal.path}")
     if hub.session:
-        announce(f"Resumed session {hub.session.code} ({hub.session.deck.deck.title}), phase {hub.session.phase}, round {hub.session.round}")
+        announce(
+            f"Resumed session {hub.session.code} ({hub.session.deck.deck.title}), phase {hub.session.phase}, round {hub.session.round}"
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

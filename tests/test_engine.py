@@ -174,7 +174,13 @@ def test_counterfactual_explains_the_pattern_difference(interlodge_book):
     from game.simulate import play_game
 
     record = play_game(interlodge_book, 11, "silos", get_strategy("random"))
-    cf = counterfactual(interlodge_book, 11, "silos", [RoundInputs(i.card, i.choices, i.messages, "", i.injects) for i in record.log], other_pattern="desk_voice")
+    cf = counterfactual(
+        interlodge_book,
+        11,
+        "silos",
+        [RoundInputs(i.card, i.choices, i.messages, "", i.injects) for i in record.log],
+        other_pattern="desk_voice",
+    )
     assert cf.actual == record.final
     assert cf.difference["satisfaction"] < 0 and cf.difference["margin"] < 0
     interaction = cf.by_lever["satisfaction"]["interaction"]

@@ -71,7 +71,7 @@ def test_division_by_zero_yields_zero_instead_of_crashing():
         ('listens("middle", "custmer")', '(did you mean "customer"?)'),
         ('pattern == "opne"', '(did you mean "open"?)'),
         ('pattern > "open"', "only be compared with == or !="),
-        ('pattern + 1', "text cannot be used"),
+        ("pattern + 1", "text cannot be used"),
         ('"hello"', "text on its own"),
         ("clamp(trust, 1)", "takes 3 arguments"),
         ("min(trust)", "takes 2 or more arguments"),
@@ -111,4 +111,4 @@ def test_non_finite_numbers_are_refused():
 
 def test_compiled_code_has_no_builtins():
     expr = compile_expr("trust", NAMES)
-    assert expr.fn.__globals__["__builtins"+"__"] == {}
+    assert expr.fn.__globals__["__builtins" + "__"] == {}

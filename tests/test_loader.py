@@ -57,7 +57,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
 
 
 def test_a_broken_entry_does_not_cascade(tmp_path):
-    text = (TEST_DECKS / "tiny.toml").read_text().replace('label = "Trust"', 'label = 5')
+    text = (TEST_DECKS / "tiny.toml").read_text().replace('label = "Trust"', "label = 5")
     bad = tmp_path / "cascade.toml"
     bad.write_text(text)
     with pytest.raises(DeckError) as info:

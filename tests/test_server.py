@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -13,14 +12,6 @@ from game.engine import Rulebook, replay
 from server.hub import Hub
 from server.journal import Journal
 from tests.wsclient import Client, facilitator, join, rejoin
-
-
-@pytest.fixture
-async def hub(tmp_path):
-    server = Hub(tmp_path / "data", flush_interval=0.05)
-    await server.start("127.0.0.1", 0)
-    yield server
-    await server.close()
 
 
 def base(hub: Hub) -> str:
@@ -55,7 +46,9 @@ async def advance(fac: Client, hub: Hub, to: str) -> None:
     assert hub.session.phase == to
 
 
-async def play_round(fac: Client, hub: Hub, players: dict[str, Client], pick=lambda view: view["card"]["options"][-1]["id"], talk=None) -> None:
+async def play_round(
+    fac: Client, hub: Hub, players: dict[str, Client], pick=lambda view: view["card"]["options"][-1]["id"], talk=None
+) -> None:
     await advance(fac, hub, "talk")
     if talk:
         await talk()
@@ -76,7 +69,8 @@ async def test_a_whole_game_through_the_server(hub):
     for r in range(1, 7):
         assert hub.session.round == r and hub.session.phase == "brief"
         bottom = players["bottom"]
-        await bottom.until(lambda m: m["type"] == "view" and m["view"]["session"]["round"] == r)
+        await bottom.until(lambda m, r=r: m["type"] == "view" and m["view"]["session"]["round"] == r)
+
         async def talk(r=r, bottom=bottom):
             if r > 1:
                 answer = await bottom.request({"type": "say", "to": "middle", "text": f"Room faults, round {r}"})
@@ -262,7 +256,9 @@ async def test_progress_is_coalesced(tmp_path):
             await p.until(phase_view("choose"))
         await watcher.drain(0.2)
         before = len([m for m in watcher.received if m["type"] == "progress"])
-        await asyncio.gather(*(p.request({"type": "choose", "round": 1, "option": p.view["card"]["options"][0]["id"]}) for p in players[1:]))
+        await asyncio.gather(
+            *(p.request({"type": "choose", "round": 1, "option": p.view["card"]["options"][0]["id"]}) for p in players[1:])
+        )
         await asyncio.sleep(0.6)
         await watcher.drain(0.2)
         updates = [m for m in watcher.received if m["type"] == "progress"][before:]

@@ -14,19 +14,16 @@ import sys
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from game.bundled import bundled_decks
-from game.deck import GROUPS
 from game.loader import load_deck
 from game.protocol import FACILITATOR_MESSAGES
 from game.session import FACILITATOR, Actor, Refused, create_session, decide
 from server.hub import Hub
 from server.journal import Journal
-from tests.test_server import advance, base, four_players, hub, new_session, phase_view  # noqa: F401
+from tests.test_server import advance, base, four_players, new_session, phase_view
 from tests.wsclient import Client, facilitator, join, rejoin
-
 
 # --- authorization ------------------------------------------------------------------------
 
@@ -85,8 +82,7 @@ async def test_no_way_to_act_for_another_seat(hub):
 async def test_no_hidden_metric_is_ever_sent_to_a_group_that_may_not_see_it(hub, deck_name):
     deck = load_deck(bundled_decks()[deck_name])
     fac = await facilitator(base(hub), hub.secret)
-    ack = await fac.request({"type": "create_session", "deck": deck_name, "orgs": 1,
-                             "patterns": list(deck.patterns)[-1:], "seed": 2})
+    ack = await fac.request({"type": "create_session", "deck": deck_name, "orgs": 1, "patterns": list(deck.patterns)[-1:], "seed": 2})
     players = await four_players(hub, ack["code"])
     await fac.request({"type": "start"})
     for r in range(1, deck.deck.rounds + 1):
@@ -104,8 +100,11 @@ async def test_no_hidden_metric_is_ever_sent_to_a_group_that_may_not_see_it(hub,
         await client.until(phase_view("debrief"))
         hidden = [m for m, metric in deck.metrics.items() if group not in metric.visible_to]
         raw_frames = [json.dumps(m) for m in client.received]
-        before_debrief = [f for f, m in zip(raw_frames, client.received, strict=True)
-                          if not (m["type"] == "view" and m["view"]["session"]["phase"] == "debrief")]
+        before_debrief = [
+            f
+            for f, m in zip(raw_frames, client.received, strict=True)
+            if not (m["type"] == "view" and m["view"]["session"]["phase"] == "debrief")
+        ]
         assert len(before_debrief) > 10
         for frame in before_debrief:
             for metric in hidden:
@@ -235,9 +234,15 @@ FRAMES = st.one_of(
     st.text(max_size=200),
     st.dictionaries(
         st.sampled_from(["type", "round", "option", "text", "to", "prompt", "id", "seat", "code", "name", "x"]),
-        st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=40),
-                  st.sampled_from(["choose", "say", "answer", "ping", "join", "start", "top", "bottom"]),
-                  st.lists(st.integers(), max_size=3)),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(),
+            st.floats(allow_nan=False),
+            st.text(max_size=40),
+            st.sampled_from(["choose", "say", "answer", "ping", "join", "start", "top", "bottom"]),
+            st.lists(st.integers(), max_size=3),
+        ),
         max_size=5,
     ).map(json.dumps),
 )
@@ -267,12 +272,42 @@ async def fuzz_room(tmp_path):
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.dictionaries(st.sampled_from(["type", "seat", "org", "group", "pattern", "inject", "seconds", "round", "option", "text", "to", "prompt", "name"]),
-                       st.one_of(st.none(), st.booleans(), st.integers(-3, 5), st.floats(allow_nan=True), st.text(max_size=10),
-                                 st.sampled_from(["start", "advance", "choose", "say", "kick", "move", "inject", "set_pattern",
-                                                  "extend", "botify", "answer", "top", "bottom", "silos", "p1", "voucher"])),
-                       max_size=6),
-       st.sampled_from([FACILITATOR, Actor("seat", "p1"), Actor("seat", "p9")]))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["type", "seat", "org", "group", "pattern", "inject", "seconds", "round", "option", "text", "to", "prompt", "name"]
+        ),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(-3, 5),
+            st.floats(allow_nan=True),
+            st.text(max_size=10),
+            st.sampled_from(
+                [
+                    "start",
+                    "advance",
+                    "choose",
+                    "say",
+                    "kick",
+                    "move",
+                    "inject",
+                    "set_pattern",
+                    "extend",
+                    "botify",
+                    "answer",
+                    "top",
+                    "bottom",
+                    "silos",
+                    "p1",
+                    "voucher",
+                ]
+            ),
+        ),
+        max_size=6,
+    ),
+    st.sampled_from([FACILITATOR, Actor("seat", "p1"), Actor("seat", "p9")]),
+)
 def test_the_core_answers_any_command_with_events_or_refused(command, actor):
     session, _ = create_session("s", "ABCDEF", open("decks/interlodge.toml").read(), "interlodge.toml", ["silos", "desk_voice"], 1)
     for event in decide(session, Actor("seat", "p1"), {"type": "join", "name": "Ana", "seat": "p1", "token_hash": "h"}, 0.0):
@@ -290,8 +325,13 @@ def test_the_core_answers_any_command_with_events_or_refused(command, actor):
 
 
 def start_server(data_dir, port=0):
-    proc = subprocess.Popen([sys.executable, "-m", "game.cli", "server", "--port", str(port), "--data", str(data_dir)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "game.cli", "server", "--port", str(port), "--data", str(data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     seen = []
     for line in proc.stdout:
         seen.append(line)

@@ -16,8 +16,7 @@ SIZE = (110, 34)
 
 
 def demo_app(tmp_path) -> ParticipantApp:
-    return ParticipantApp(demo=DemoHost(UNTIMED, seed=4, bots="by_the_book", code_factory=lambda: "TEST34"),
-                          store=SeatStore(tmp_path))
+    return ParticipantApp(demo=DemoHost(UNTIMED, seed=4, bots="by_the_book", code_factory=lambda: "TEST34"), store=SeatStore(tmp_path))
 
 
 def test_join_screen(snap_compare, tmp_path):
@@ -69,9 +68,14 @@ def test_demo_reveal(snap_compare, tmp_path):
 
 
 def console(tmp_path) -> FacilitatorApp:
-    return FacilitatorApp("", "", join_address="192.168.1.20:8765",
-                          create={"deck_toml": Path(UNTIMED).read_text(), "orgs": 2, "patterns": ["silos", "desk_voice"], "seed": 1},
-                          embedded=EmbeddedServer(tmp_path / "host", code_factory=lambda: "TEST34"), clock=lambda: "10:00:00")
+    return FacilitatorApp(
+        "",
+        "",
+        join_address="192.168.1.20:8765",
+        create={"deck_toml": Path(UNTIMED).read_text(), "orgs": 2, "patterns": ["silos", "desk_voice"], "seed": 1},
+        embedded=EmbeddedServer(tmp_path / "host", code_factory=lambda: "TEST34"),
+        clock=lambda: "10:00:00",
+    )
 
 
 def test_facilitator_console(snap_compare, tmp_path):

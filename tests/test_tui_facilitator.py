@@ -11,18 +11,9 @@ from game.client import SeatStore
 from game.tui.embedded import EmbeddedServer
 from game.tui.facilitator import Confirm, ConsoleScreen, DebriefScreen, FacilitatorApp, Pick
 from game.tui.participant import ParticipantApp, PlayScreen
-from server.hub import Hub
 from tests.test_server import base
 from tests.tuihelp import wait_for, widget_text
 from tests.wsclient import join
-
-
-@pytest.fixture
-async def hub(tmp_path):
-    server = Hub(tmp_path / "data", flush_interval=0.05)
-    await server.start("127.0.0.1", 0)
-    yield server
-    await server.close()
 
 
 def console_text(app, selector: str) -> str:
@@ -30,8 +21,12 @@ def console_text(app, selector: str) -> str:
 
 
 async def test_the_console_runs_a_session_from_its_keys(hub, tmp_path):
-    app = FacilitatorApp(base(hub), hub.secret, join_address="10.0.0.5:8765",
-                         create={"deck": "interlodge", "orgs": 2, "patterns": ["silos", "desk_voice"], "seed": 3})
+    app = FacilitatorApp(
+        base(hub),
+        hub.secret,
+        join_address="10.0.0.5:8765",
+        create={"deck": "interlodge", "orgs": 2, "patterns": ["silos", "desk_voice"], "seed": 3},
+    )
     async with app.run_test(size=(150, 44)) as pilot:
         await wait_for(pilot, lambda: hub.session is not None and app.view, what="session created")
         code = hub.session.code
@@ -100,7 +95,7 @@ async def test_the_console_runs_a_session_from_its_keys(hub, tmp_path):
 
         await pilot.press("d")
         assert isinstance(app.screen, ConsoleScreen), "no debrief before the last round"
-        for _ in range(5):
+        for _round in range(5):
             for phase in ("brief", "talk", "choose", "reveal"):
                 await pilot.press("n")
                 await wait_for(pilot, lambda phase=phase: hub.session.phase == phase, what=phase)
@@ -152,8 +147,12 @@ async def test_five_apps_play_three_rounds_to_the_debrief(hub, tmp_path):
         app = ParticipantApp(base(hub), store=SeatStore(tmp_path / name), token=player.token)
         async with app.run_test(size=(120, 40)) as pilot:
             for r in range(1, 4):
-                await wait_for(pilot, lambda r=r: app.view.get("session", {}).get("phase") == "choose"
-                               and app.view["session"]["round"] == r, timeout=30, what=f"{name} choose {r}")
+                await wait_for(
+                    pilot,
+                    lambda r=r: app.view.get("session", {}).get("phase") == "choose" and app.view["session"]["round"] == r,
+                    timeout=30,
+                    what=f"{name} choose {r}",
+                )
                 if app.view["card"]["options"]:
                     await wait_for(pilot, lambda: app.screen.query_one("#options").option_count > 0)
                     await pilot.pause(0.1)
@@ -169,13 +168,17 @@ async def test_five_apps_play_three_rounds_to_the_debrief(hub, tmp_path):
             started.set()
             await wait_for(pilot, lambda: len(hub.session.seats) == 4, timeout=20, what="four players")
             await pilot.press("s")
-            for r in range(1, 4):
+            for _round in range(1, 4):
                 for phase in ("talk", "choose"):
                     await wait_for(pilot, lambda: hub.session.phase in ("brief", "talk"))
                     await pilot.press("n")
                     await wait_for(pilot, lambda phase=phase: hub.session.phase == phase, what=phase)
-                await wait_for(pilot, lambda: not [s for s in hub.session.seats.values()
-                                                   if s.id not in hub.session.orgs[0].choices], timeout=30, what="all chosen")
+                await wait_for(
+                    pilot,
+                    lambda: not [s for s in hub.session.seats.values() if s.id not in hub.session.orgs[0].choices],
+                    timeout=30,
+                    what="all chosen",
+                )
                 await pilot.press("n")
                 await wait_for(pilot, lambda: hub.session.phase == "reveal")
                 await pilot.press("n")

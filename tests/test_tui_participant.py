@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
 from textual.widgets import Input, OptionList, RichLog, Static, TextArea
 
 from game.client import SeatStore
-from game.tui.participant import ChoosePane, Conversation, HelpScreen, JoinScreen, ParticipantApp, PlayScreen
+from game.tui.participant import Conversation, HelpScreen, JoinScreen, ParticipantApp, PlayScreen
 from game.tui.widgets import StatusBar
 from server.hub import Hub
 from tests.test_server import advance, base, new_session
 from tests.tuihelp import screen_text, wait_for, widget_text
 from tests.wsclient import join
-
-
-@pytest.fixture
-async def hub(tmp_path):
-    server = Hub(tmp_path / "data", flush_interval=0.05)
-    await server.start("127.0.0.1", 0)
-    yield server
-    await server.close()
 
 
 def static_text(app, selector: str) -> str:
@@ -128,7 +119,7 @@ async def test_every_phase_has_its_screen(hub, tmp_path):
         await pilot.click("#save-0")
         await wait_for(pilot, lambda: app.you.get("answers", {}).get("0") == "We paid guests to go away.")
 
-        for r in range(2, 7):
+        for _round in range(2, 7):
             await advance(fac, hub, "brief")
             await advance(fac, hub, "talk")
             await advance(fac, hub, "choose")

@@ -68,7 +68,7 @@ class Client:
         while True:
             try:
                 await self.next(quiet)
-            except (asyncio.TimeoutError, TimeoutError):
+            except TimeoutError:
                 return
 
     async def close(self) -> None:

@@ -72,8 +72,7 @@ class DemoHost:
         """Create the session, seat the player in ``group``; return (url, token)."""
         url = await self.server.start()
         assert self.server.hub is not None
-        self.link = Link(url, "/v1/facilitator", token=self.server.hub.secret,
-                         on_message=self._on_message, on_state=lambda s, r: None)
+        self.link = Link(url, "/v1/facilitator", token=self.server.hub.secret, on_message=self._on_message, on_state=lambda s, r: None)
         self.task = asyncio.get_running_loop().create_task(self.link.run())
         for _ in range(250):
             if self.link.ws is not None:
@@ -83,9 +82,17 @@ class DemoHost:
         path = Path(self.deck)
         if path.suffix == ".toml" and path.exists():
             deck_text = path.read_text(encoding="utf-8")
-        ack = await self.link.request({"type": "create_session", "deck": "" if deck_text else self.deck,
-                                       "deck_toml": deck_text, "patterns": [pattern], "seed": self.seed,
-                                       "early_close": True, "bots": self.bots})
+        ack = await self.link.request(
+            {
+                "type": "create_session",
+                "deck": "" if deck_text else self.deck,
+                "deck_toml": deck_text,
+                "patterns": [pattern],
+                "seed": self.seed,
+                "early_close": True,
+                "bots": self.bots,
+            }
+        )
         joined = await join_session(url, ack["code"], name)
         await self.link.request({"type": "move", "seat": joined["seat"], "org": 0, "group": group})
         await self.link.request({"type": "lock"})

@@ -24,8 +24,8 @@ from textual.widgets.option_list import Option
 
 from game.client import Link, NotConnected, Refused
 from game.deck import GROUPS
-from game.tui.participant import ConnectionChanged, HelpScreen, ServerMessage
 from game.tui.bigtext import big
+from game.tui.participant import ConnectionChanged, HelpScreen, ServerMessage
 from game.tui.text import PHASE_NAMES, SHORT_GROUPS, literal, spark
 from game.tui.widgets import TimerBar, debrief_renderable
 
@@ -81,8 +81,7 @@ class DebriefScreen(Screen[None]):
     """The debrief: per metric, change by lever and over the rounds, organisations side by
     side, counterfactuals, conversations and time-out answers."""
 
-    BINDINGS = [Binding("escape,d", "app.pop_screen", "Back to the console"),
-                Binding("f1,question_mark", "app.help", "Help")]
+    BINDINGS = [Binding("escape,d", "app.pop_screen", "Back to the console"), Binding("f1,question_mark", "app.help", "Help")]
 
     def __init__(self, debrief: dict[str, Any]) -> None:
         super().__init__()
@@ -91,8 +90,7 @@ class DebriefScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         metrics = self.debrief["metrics"]
         yield Static(Text("Debrief: the whole system", style="bold"), id="debrief-title")
-        yield Select([("Every metric", "")] + [(m["label"], name) for name, m in metrics.items()], value="",
-                     allow_blank=False, id="metric")
+        yield Select([("Every metric", "")] + [(m["label"], name) for name, m in metrics.items()], value="", allow_blank=False, id="metric")
         with VerticalScroll(id="debrief-body"):
             yield Static(debrief_renderable(self.debrief), id="debrief-view")
         yield Footer()
@@ -151,8 +149,16 @@ class FacilitatorApp(App[None]):
     SCREENS = {"console": ConsoleScreen}
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
-    def __init__(self, url: str, secret: str, *, join_address: str = "", create: dict[str, Any] | None = None,
-                 embedded: Any = None, clock: Any = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        *,
+        join_address: str = "",
+        create: dict[str, Any] | None = None,
+        embedded: Any = None,
+        clock: Any = None,
+    ) -> None:
         super().__init__()
         self.url, self.secret = url, secret
         self.join_address = join_address or url.removeprefix("ws://")
@@ -179,9 +185,13 @@ class FacilitatorApp(App[None]):
 
     @work(exclusive=True, group="link")
     async def run_link(self) -> None:
-        self.link = Link(self.url, "/v1/facilitator", token=self.secret,
-                         on_message=lambda m: self.post_message(ServerMessage(m)),
-                         on_state=lambda s, r: self.post_message(ConnectionChanged(s, r)))
+        self.link = Link(
+            self.url,
+            "/v1/facilitator",
+            token=self.secret,
+            on_message=lambda m: self.post_message(ServerMessage(m)),
+            on_state=lambda s, r: self.post_message(ConnectionChanged(s, r)),
+        )
         await self.link.run()
 
     def log_line(self, text: str | Text, style: str = "") -> None:
@@ -215,9 +225,15 @@ class FacilitatorApp(App[None]):
             self.show(message["view"])
         elif kind == "message":
             m = message["message"]
-            self.log_line(Text.assemble(("message ", "dim"), f"org {m['org'] + 1} ", literal(m["name"], "bold"),
-                                        (f" ({SHORT_GROUPS.get(m['from'], m['from'])} → {SHORT_GROUPS.get(m['to'], m['to'])}): ", "dim"),
-                                        literal(m["text"])))
+            self.log_line(
+                Text.assemble(
+                    ("message ", "dim"),
+                    f"org {m['org'] + 1} ",
+                    literal(m["name"], "bold"),
+                    (f" ({SHORT_GROUPS.get(m['from'], m['from'])} → {SHORT_GROUPS.get(m['to'], m['to'])}): ", "dim"),
+                    literal(m["text"]),
+                )
+            )
 
     def show(self, view: dict[str, Any]) -> None:
         previous, self.view = self.view, view
@@ -233,8 +249,10 @@ class FacilitatorApp(App[None]):
         total = sum(len(o["seats"]) for o in view["orgs"])
         online = sum(1 for o in view["orgs"] for s in o["seats"] if s["connected"])
         how = Text.assemble(
-            ("Participants type:\n", "bold"), (f"  crossroads join {self.join_address} --code {session['code']}\n", "bold cyan"),
-            literal(session["title"], "italic"), "\n",
+            ("Participants type:\n", "bold"),
+            (f"  crossroads join {self.join_address} --code {session['code']}\n", "bold cyan"),
+            literal(session["title"], "italic"),
+            "\n",
             (f"{PHASE_NAMES.get(session['phase'], session['phase'])}", "bold reverse"),
             f"  round {session['round']} of {session['rounds']}  ·  {online} of {total} online  ·  ",
             ("lobby locked" if session["locked"] else "lobby open", "red" if session["locked"] else "green"),
@@ -247,8 +265,9 @@ class FacilitatorApp(App[None]):
             for seat in org["seats"]:
                 before = self.seen_seats.get(seat["seat"])
                 if before is None and previous:
-                    self.log_line(Text.assemble(literal(seat["name"], "bold"),
-                                                f" joined: org {org['org'] + 1}, {SHORT_GROUPS[seat['group']]}"))
+                    self.log_line(
+                        Text.assemble(literal(seat["name"], "bold"), f" joined: org {org['org'] + 1}, {SHORT_GROUPS[seat['group']]}")
+                    )
                 elif before and before["connected"] and not seat["connected"]:
                     self.log_line(Text.assemble(literal(seat["name"], "bold"), " went offline"), "yellow")
                 self.seen_seats[seat["seat"]] = seat
@@ -262,10 +281,14 @@ class FacilitatorApp(App[None]):
             for seat in org["seats"]:
                 last = "now" if seat["connected"] else (f"{int(now - seat['last_seen'])} s ago" if seat["last_seen"] else "—")
                 table.add_row(
-                    f"{org['org'] + 1}", SHORT_GROUPS[seat["group"]], literal(seat["name"]),
+                    f"{org['org'] + 1}",
+                    SHORT_GROUPS[seat["group"]],
+                    literal(seat["name"]),
                     Text("●", style="green") if seat["connected"] else Text("○", style="red"),
-                    Text("✔", style="green") if seat["chosen"] else "", last,
-                    "bot" if seat["bot"] else "", key=seat["seat"],
+                    Text("✔", style="green") if seat["chosen"] else "",
+                    last,
+                    "bot" if seat["bot"] else "",
+                    key=seat["seat"],
                 )
         if table.row_count:
             table.move_cursor(row=min(cursor, table.row_count - 1))
@@ -275,10 +298,19 @@ class FacilitatorApp(App[None]):
         blocks = []
         for org in view["orgs"]:
             progress = org["progress"]
-            table = Table(box=None, expand=True, show_header=False, padding=(0, 1), title_justify="left",
-                          title=Text.assemble((f"Organisation {org['org'] + 1}", "bold"), "  ",
-                                              literal(view["patterns"].get(org["pattern"], org["pattern"]), "cyan"),
-                                              f"  ·  {progress['chosen']}/{progress['of']} chosen"))
+            table = Table(
+                box=None,
+                expand=True,
+                show_header=False,
+                padding=(0, 1),
+                title_justify="left",
+                title=Text.assemble(
+                    (f"Organisation {org['org'] + 1}", "bold"),
+                    "  ",
+                    literal(view["patterns"].get(org["pattern"], org["pattern"]), "cyan"),
+                    f"  ·  {progress['chosen']}/{progress['of']} chosen",
+                ),
+            )
             table.add_column("metric", ratio=3, no_wrap=True, overflow="ellipsis")
             table.add_column("value", justify="right", width=6)
             table.add_column("trend", ratio=2, no_wrap=True)
@@ -309,8 +341,13 @@ class FacilitatorApp(App[None]):
         return True
 
     async def action_command(self, kind: str) -> None:
-        messages = {"start": "Started.", "advance": "", "extend": "Added a minute.", "call_timeout": "Time-out called.",
-                    "botify_stalled": "Handed stalled seats to bots."}
+        messages = {
+            "start": "Started.",
+            "advance": "",
+            "extend": "Added a minute.",
+            "call_timeout": "Time-out called.",
+            "botify_stalled": "Handed stalled seats to bots.",
+        }
         message: dict[str, Any] = {"type": kind}
         if kind == "extend":
             message["seconds"] = 60
@@ -342,8 +379,7 @@ class FacilitatorApp(App[None]):
         seat = self.selected_seat()
         if not seat:
             return
-        choices = [(f"{i}:{g}", f"Organisation {i + 1}, {SHORT_GROUPS[g]}")
-                   for i in range(len(self.view["orgs"])) for g in GROUPS]
+        choices = [(f"{i}:{g}", f"Organisation {i + 1}, {SHORT_GROUPS[g]}") for i in range(len(self.view["orgs"])) for g in GROUPS]
         picked = await self.push_screen_wait(Pick(f"Move {self.seen_seats[seat]['name']} to…", choices))
         if picked:
             org, group = picked.split(":")
@@ -359,8 +395,10 @@ class FacilitatorApp(App[None]):
             return
         pattern = await self.push_screen_wait(Pick("Pattern from the next round on", list(self.view["patterns"].items())))
         if pattern:
-            await self.send({"type": "set_pattern", "org": int(org), "pattern": pattern},
-                            f"Organisation {int(org) + 1} now plays {self.view['patterns'][pattern]}.")
+            await self.send(
+                {"type": "set_pattern", "org": int(org), "pattern": pattern},
+                f"Organisation {int(org) + 1} now plays {self.view['patterns'][pattern]}.",
+            )
 
     @work
     async def action_inject(self) -> None:

@@ -193,10 +193,17 @@ class Conversation(Vertical):
         groups = view["groups"]
         own = view["group"]
         text = Text.assemble(
-            ("Pattern: ", "bold"), literal(pattern["label"]), "\n",
-            ("You can talk to: ", "bold"), literal(", ".join([groups[own] + " (your group)"] + [groups[g] for g in pattern["talk_to"]])), "\n",
-            ("You hear from: ", "bold"), literal(", ".join(groups[g] for g in pattern["hear_from"]) or "nobody outside your group"), "\n",
-            ("Closed to you: ", "bold red"), literal(", ".join(groups[g] for g in pattern["closed_to"]) or "none", "red"),
+            ("Pattern: ", "bold"),
+            literal(pattern["label"]),
+            "\n",
+            ("You can talk to: ", "bold"),
+            literal(", ".join([groups[own] + " (your group)"] + [groups[g] for g in pattern["talk_to"]])),
+            "\n",
+            ("You hear from: ", "bold"),
+            literal(", ".join(groups[g] for g in pattern["hear_from"]) or "nobody outside your group"),
+            "\n",
+            ("Closed to you: ", "bold red"),
+            literal(", ".join(groups[g] for g in pattern["closed_to"]) or "none", "red"),
         )
         self.query_one("#channels", Static).update(text)
         select = self.query_one("#to", Select)
@@ -245,16 +252,17 @@ class ChoosePane(Vertical):
         options = self.query_one("#options", OptionList)
         if not card:
             return
-        self.query_one("#choose-card", Static).update(Text.assemble(literal(card["title"], "bold"), "\n",
-                                                                    literal(" ".join(card["text"]))))
+        self.query_one("#choose-card", Static).update(Text.assemble(literal(card["title"], "bold"), "\n", literal(" ".join(card["text"]))))
         ids = [o["id"] for o in card["options"]]
         if ids != getattr(self, "_ids", None):
             self._ids = ids
             options.clear_options()
             for o in card["options"]:
-                prompt = Text.assemble(literal(o["label"], "bold"),
-                                       (" (stands if you do not choose)", "dim italic") if o["default"] else "",
-                                       *(("\n", literal(o["description"], "dim")) if o["description"] else ()))
+                prompt = Text.assemble(
+                    literal(o["label"], "bold"),
+                    (" (stands if you do not choose)", "dim italic") if o["default"] else "",
+                    *(("\n", literal(o["description"], "dim")) if o["description"] else ()),
+                )
                 options.add_option(Option(prompt, id=o["id"]))
             if card["options"]:
                 options.highlighted = 0
@@ -271,8 +279,11 @@ class ChoosePane(Vertical):
             return
         labels = {o["id"]: o["label"] for o in card["options"]}
         if self.choice in labels:
-            text = Text.assemble(("✔ Your choice is recorded: ", "bold green"), literal(labels[self.choice], "bold"),
-                                 ("\nYou can change it until the timer ends.", "dim"))
+            text = Text.assemble(
+                ("✔ Your choice is recorded: ", "bold green"),
+                literal(labels[self.choice], "bold"),
+                ("\nYou can change it until the timer ends.", "dim"),
+            )
         else:
             text = Text("Pick an option with ↑/↓ and Enter.", style="yellow")
         self.query_one("#confirmation", Static).update(text)
@@ -297,8 +308,11 @@ class TimeoutPane(VerticalScroll):
             return
         widgets: list[Any] = [Static(Text("Time-out: take a few minutes to reflect.", style="bold"))]
         for i, prompt in enumerate(prompts):
-            widgets += [Label(literal(prompt)), TextArea(id=f"answer-{i}", classes="answer"),
-                        Button("Save answer", id=f"save-{i}", classes="save")]
+            widgets += [
+                Label(literal(prompt)),
+                TextArea(id=f"answer-{i}", classes="answer"),
+                Button("Save answer", id=f"save-{i}", classes="save"),
+            ]
         self.mount_all(widgets)
 
     def show_answers(self, answers: dict[str, str]) -> None:
@@ -328,8 +342,9 @@ class DemoStartScreen(Screen[None]):
             yield Static(Text.assemble(("Crossroads demo: ", "bold"), literal(deck.deck.title, "bold")))
             yield Static(prose(deck.deck.summary, "italic"))
             yield Static(Text("\nYou play one group; bots play the others. Pick an interaction pattern, then your group.", style="bold"))
-            yield Select([(p.label or name, name) for name, p in deck.patterns.items()], value=deck.default_pattern,
-                         allow_blank=False, id="pattern")
+            yield Select(
+                [(p.label or name, name) for name, p in deck.patterns.items()], value=deck.default_pattern, allow_blank=False, id="pattern"
+            )
             for group_id, group in deck.groups.items():
                 yield Button(Text.assemble(literal(group.name, "bold"), (f"  ({group_id})", "dim")), id=f"play-{group_id}")
         yield Footer()
@@ -390,9 +405,15 @@ class PlayScreen(Screen[None]):
         group_name = view["group_name"]
         if pane == "lobby":
             roster = view["roster"]
-            lines = [Text.assemble(("Welcome, ", "bold"), literal(you.get("name", ""), "bold"), ("!", "bold")),
-                     Text.assemble("You play ", literal(group_name, "bold"), f" in organisation {view['org'] + 1} of {view['session']['orgs']}."),
-                     prose(view["brief"], "italic"), Text(""), Text("Who is here in your organisation:", style="bold")]
+            lines = [
+                Text.assemble(("Welcome, ", "bold"), literal(you.get("name", ""), "bold"), ("!", "bold")),
+                Text.assemble(
+                    "You play ", literal(group_name, "bold"), f" in organisation {view['org'] + 1} of {view['session']['orgs']}."
+                ),
+                prose(view["brief"], "italic"),
+                Text(""),
+                Text("Who is here in your organisation:", style="bold"),
+            ]
             for g, names in roster.items():
                 lines.append(Text.assemble(literal(f"  {view['groups'][g]}: ", "bold"), literal(", ".join(names) or "(bots will play)")))
             self.query_one("#lobby-text", Static).update(RichGroup(*lines))
@@ -422,8 +443,9 @@ class PlayScreen(Screen[None]):
             timeout.view = view
             self.call_after_refresh(timeout.show_answers, you.get("answers", {}))
         elif pane == "debrief" and view.get("debrief"):
-            self.query_one("#debrief-text", Static).update(RichGroup(
-                Text("The whole system", style="bold"), debrief_renderable(view["debrief"])))
+            self.query_one("#debrief-text", Static).update(
+                RichGroup(Text("The whole system", style="bold"), debrief_renderable(view["debrief"]))
+            )
 
 
 # --- the app -------------------------------------------------------------------------------
@@ -442,8 +464,9 @@ class ParticipantApp(App[None]):
     view: reactive[dict[str, Any]] = reactive(dict, always_update=True)
     you: reactive[dict[str, Any]] = reactive(dict, always_update=True)
 
-    def __init__(self, url: str = "", code: str = "", name: str = "", *, store: SeatStore | None = None,
-                 token: str = "", demo: Any = None) -> None:
+    def __init__(
+        self, url: str = "", code: str = "", name: str = "", *, store: SeatStore | None = None, token: str = "", demo: Any = None
+    ) -> None:
         super().__init__()
         self.store = store or SeatStore()
         last_url, last_name = self.store.last()
@@ -480,9 +503,13 @@ class ParticipantApp(App[None]):
 
     @work(exclusive=True, group="link")
     async def run_link(self, url: str, token: str) -> None:
-        self.link = Link(url, "/v1/seat", token=token,
-                         on_message=lambda m: self.post_message(ServerMessage(m)),
-                         on_state=lambda s, r: self.post_message(ConnectionChanged(s, r)))
+        self.link = Link(
+            url,
+            "/v1/seat",
+            token=token,
+            on_message=lambda m: self.post_message(ServerMessage(m)),
+            on_state=lambda s, r: self.post_message(ConnectionChanged(s, r)),
+        )
         await self.link.run()
 
     def on_server_message(self, event: ServerMessage) -> None:

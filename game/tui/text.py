@@ -17,8 +17,15 @@ LEVER_NAMES = {
 }
 LEVER_STYLES = {"special_treatment": "magenta", "considerateness": "green", "interaction": "cyan", "other": "grey62"}
 PHASE_NAMES = {
-    "lobby": "Lobby", "brief": "Brief", "talk": "Talk", "choose": "Choose", "resolve": "Resolving",
-    "reveal": "Reveal", "timeout": "Time-out", "debrief": "Debrief", "ended": "Ended",
+    "lobby": "Lobby",
+    "brief": "Brief",
+    "talk": "Talk",
+    "choose": "Choose",
+    "resolve": "Resolving",
+    "reveal": "Reveal",
+    "timeout": "Time-out",
+    "debrief": "Debrief",
+    "ended": "Ended",
 }
 PHASE_HINTS = {
     "lobby": "Waiting for the facilitator to start.",

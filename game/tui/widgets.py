@@ -85,18 +85,25 @@ class StatusBar(Widget):
             return
         session = view["session"]
         where = Text.assemble(
-            (f"Organisation {view['org'] + 1}", "bold"), "  ·  ",
-            literal(view["group_name"], "bold"), "  ·  ",
+            (f"Organisation {view['org'] + 1}", "bold"),
+            "  ·  ",
+            literal(view["group_name"], "bold"),
+            "  ·  ",
             f"Round {max(session['round'], 1)} of {session['rounds']}" if session["round"] else f"{session['rounds']} rounds",
-            "  ·  ", (PHASE_NAMES.get(session["phase"], session["phase"]), "bold reverse"),
+            "  ·  ",
+            (PHASE_NAMES.get(session["phase"], session["phase"]), "bold reverse"),
         )
         self.query_one("#where", Static).update(where)
         self.query_one(TimerBar).clock = session
 
     def watch_connection(self, value: tuple[str, str]) -> None:
         state, _ = value
-        label = {"connected": ("● connected", "green"), "connecting": ("○ connecting…", "yellow"),
-                 "reconnecting": ("◌ reconnecting…", "bold yellow"), "closed": ("✕ disconnected", "red")}
+        label = {
+            "connected": ("● connected", "green"),
+            "connecting": ("○ connecting…", "yellow"),
+            "reconnecting": ("◌ reconnecting…", "bold yellow"),
+            "closed": ("✕ disconnected", "red"),
+        }
         text, style = label.get(state, (state, ""))
         self.query_one("#connection", Static).update(Text(text, style=style))
 
@@ -116,8 +123,9 @@ def metrics_table(view: dict[str, Any]) -> Table:
         good = (delta > 0) == (metric.get("better", "higher") == "higher")
         style = "" if abs(delta) < 0.05 else ("green" if good else "red")
         low, high = metric["bounds"]
-        table.add_row(literal(metric["label"]), f"{metric['value']:.1f}", Text(signed(delta), style=style),
-                      spark(metric.get("trend", []), low, high))
+        table.add_row(
+            literal(metric["label"]), f"{metric['value']:.1f}", Text(signed(delta), style=style), spark(metric.get("trend", []), low, high)
+        )
     return table
 
 
@@ -127,11 +135,16 @@ def changes_list(view: dict[str, Any]) -> RichGroup:
     for change in view.get("changes", []):
         lever = change["lever"]
         late = f", decided in round {change['decided']}" if change.get("decided") and change["decided"] != change["round"] else ""
-        lines.append(Text.assemble(
-            (f"{signed(change['delta']):>6} ", "bold"), literal(change["label"]), "  ",
-            (f"[{LEVER_NAMES.get(lever, lever)}{late}]", LEVER_STYLES.get(lever, "")), "  ",
-            literal(change["explain"], "italic"),
-        ))
+        lines.append(
+            Text.assemble(
+                (f"{signed(change['delta']):>6} ", "bold"),
+                literal(change["label"]),
+                "  ",
+                (f"[{LEVER_NAMES.get(lever, lever)}{late}]", LEVER_STYLES.get(lever, "")),
+                "  ",
+                literal(change["explain"], "italic"),
+            )
+        )
     if not lines:
         lines.append(Text("No change you can see this round.", style="dim"))
     return RichGroup(*lines)
@@ -165,8 +178,12 @@ def debrief_renderable(debrief: dict[str, Any], metric: str | None = None) -> Ri
         scale = max([abs(v) for org in orgs for v in org["by_lever"].get(name, {}).values()] + [1.0])
         for org in orgs:
             for lever, value in org["by_lever"].get(name, {}).items():
-                levers.add_row(f"{org['org'] + 1}", Text(LEVER_NAMES[lever], style=LEVER_STYLES[lever]), signed(value),
-                               Text(bar(value, scale, 14), style=LEVER_STYLES[lever]))
+                levers.add_row(
+                    f"{org['org'] + 1}",
+                    Text(LEVER_NAMES[lever], style=LEVER_STYLES[lever]),
+                    signed(value),
+                    Text(bar(value, scale, 14), style=LEVER_STYLES[lever]),
+                )
         parts.append(levers)
         rounds = Table(title=f"{info['label']}: change by round", expand=True, header_style="bold", box=None)
         rounds.add_column("Org")
@@ -179,8 +196,7 @@ def debrief_renderable(debrief: dict[str, Any], metric: str | None = None) -> Ri
             for lever in LEVER_NAMES:
                 values = [per_round[r][lever] if r < len(per_round) else 0.0 for r in range(n)]
                 if any(abs(v) >= 0.05 for v in values):
-                    rounds.add_row(f"{org['org'] + 1}", Text(LEVER_NAMES[lever], style=LEVER_STYLES[lever]),
-                                   *[signed(v) for v in values])
+                    rounds.add_row(f"{org['org'] + 1}", Text(LEVER_NAMES[lever], style=LEVER_STYLES[lever]), *[signed(v) for v in values])
         parts.append(rounds)
     cf = Table(title="Counterfactuals: the same choices, another structure", expand=True, header_style="bold")
     cf.add_column("Org")
@@ -189,8 +205,9 @@ def debrief_renderable(debrief: dict[str, Any], metric: str | None = None) -> Ri
         cf.add_column(Text(metrics[name]["label"]), justify="right")
     for org in orgs:
         for alt in org["counterfactuals"]:
-            cf.add_row(f"{org['org'] + 1}", literal(alt["description"]),
-                       *[f"{org['metrics'][m]:.0f} vs {alt['metrics'][m]:.0f}" for m in chosen])
+            cf.add_row(
+                f"{org['org'] + 1}", literal(alt["description"]), *[f"{org['metrics'][m]:.0f} vs {alt['metrics'][m]:.0f}" for m in chosen]
+            )
     parts.append(cf)
     talk = Table(title="Conversations: messages along each channel", expand=True, header_style="bold", box=None)
     talk.add_column("Org")
@@ -207,8 +224,9 @@ def debrief_renderable(debrief: dict[str, Any], metric: str | None = None) -> Ri
         answers.add_column("Answer")
         for a in debrief["answers"]:
             prompt = debrief["prompts"][a["group"]][a["prompt"]] if a["prompt"] < len(debrief["prompts"][a["group"]]) else ""
-            answers.add_row(literal(f"{a['name']} ({a['group']}, org {a['org'] + 1}, round {a['round']})"),
-                            literal(prompt, "dim"), literal(a["text"]))
+            answers.add_row(
+                literal(f"{a['name']} ({a['group']}, org {a['org'] + 1}, round {a['round']})"), literal(prompt, "dim"), literal(a["text"])
+            )
         parts.append(answers)
     if debrief.get("questions"):
         parts.append(Text("Questions for the room", style="bold underline"))
