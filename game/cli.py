@@ -101,6 +101,50 @@ def deck_check(files: tuple[str, ...]) -> None:
     sys.exit(1 if failed else 0)
 
 
+@deck.command("new")
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def deck_new(name: str, force: bool) -> None:
+    """Write NAME.toml: a valid, commented starting deck to edit."""
+    import re
+
+    path = Path(name if name.endswith(".toml") else f"{name}.toml")
+    if path.exists() and not force:
+        raise click.UsageError(f"{path} exists already; pick another name or pass --force")
+    ident = re.sub(r"[^A-Za-z0-9_.-]+", "_", path.stem).strip("_") or "my_deck"
+    title = path.stem.replace("_", " ").replace("-", " ").strip().capitalize() or "My deck"
+    template = (Path(__file__).resolve().parent / "deck_template.toml").read_text(encoding="utf-8")
+    import shlex
+
+    quoted = shlex.quote(str(path))
+    path.write_text(template.replace("{id}", ident).replace("{title}", title).replace("{file}", quoted), encoding="utf-8")
+    click.echo(f"wrote {path}; check it with: crossroads deck check {quoted}")
+
+
+@deck.command("play")
+@click.argument("file")
+@click.option("--group", type=click.Choice(["top", "middle", "bottom", "customer"]), default=None,
+              help="The group you play (default: pick on the first screen).")
+@click.option("--from-round", "from_round", default=1, show_default=True, type=click.IntRange(1, 50),
+              help="Bots play the rounds before this one.")
+@click.option("--seed", default=1, show_default=True, help="Seed for cards and bots.")
+@click.option("--strategy", type=click.Choice(sorted(STRATEGIES)), default="greedy", show_default=True,
+              help="How the bots in the other seats choose.")
+def deck_play(file: str, group: str | None, from_round: int, seed: int, strategy: str) -> None:
+    """Playtest FILE alone in the terminal app, with bots in the other seats.
+
+    Saving the file reloads the deck and restarts at the current round; a save that does
+    not load shows its problems, located, and the game goes on with the last good version.
+    """
+    from game.tui.embedded import PlaytestHost
+    from game.tui.participant import ParticipantApp
+
+    loaded = _load_or_exit(file)
+    if from_round > loaded.deck.rounds:
+        raise click.BadParameter(f"this deck has {loaded.deck.rounds} rounds", param_hint="--from-round")
+    ParticipantApp(demo=PlaytestHost(resolve_deck(file), group or "", from_round, seed, strategy)).run()
+
+
 @deck.command("list")
 def deck_list() -> None:
     """List the bundled decks."""

@@ -115,3 +115,81 @@ class DemoHost:
         if self.link is not None:
             await self.link.stop()
         await self.server.close()
+
+
+class PlaytestHost(DemoHost):
+    """``crossroads deck play``: one trainer, bots in every other seat, any starting round,
+    and the deck reloaded whenever its file is saved."""
+
+    def __init__(self, path: Path, group: str = "", from_round: int = 1, seed: int = 1, bots: str = "greedy") -> None:
+        super().__init__(str(path), seed=seed, bots=bots)
+        self.path = Path(path)
+        self.group = group
+        self.from_round = from_round
+        self.pattern = ""
+        self.mtime = self.path.stat().st_mtime
+        self.problems: list[str] = []
+
+    async def start(self, group: str, pattern: str, name: str = "You") -> tuple[str, str]:
+        """Create the session, let bots play the rounds before ``from_round``, then seat the
+        trainer in ``group``; return (url, token)."""
+        self.group, self.pattern = group, pattern
+        if self.server.hub is None:
+            url = await self.server.start()
+            assert self.server.hub is not None
+            self.link = Link(url, "/v1/facilitator", token=self.server.hub.secret,
+                             on_message=self._on_message, on_state=lambda s, r: None)
+            self.task = asyncio.get_running_loop().create_task(self.link.run())
+            for _ in range(250):
+                if self.link.ws is not None:
+                    break
+                await asyncio.sleep(0.02)
+        assert self.link is not None and self.server.hub is not None
+        text = self.path.read_text(encoding="utf-8")
+        ack = await self.link.request({"type": "create_session", "deck_toml": text, "patterns": [pattern],
+                                       "seed": self.seed, "early_close": True, "bots": self.bots})
+        await self.link.request({"type": "start"})
+        hub = self.server.hub
+        while hub.session is not None and hub.session.round < self.from_round:
+            await self.link.request({"type": "advance"})
+            if hub.session.phase == "debrief":
+                break
+        joined = await join_session(self.server.url, ack["code"], name)
+        await self.link.request({"type": "move", "seat": joined["seat"], "org": 0, "group": group})
+        return self.server.url, joined["token"]
+
+    async def begin(self) -> None:
+        """Already running: start() played the rounds before the trainer's."""
+
+    def changed(self) -> bool:
+        try:
+            mtime = self.path.stat().st_mtime
+        except OSError:
+            return False
+        if mtime != self.mtime:
+            self.mtime = mtime
+            return True
+        return False
+
+    async def reload(self) -> tuple[str, str] | None:
+        """Check the saved file; when it loads, restart at the current round. Returns the new
+        (url, token), or None with ``problems`` set to the located errors."""
+        from game.loader import DeckError, load_deck_text
+
+        try:
+            text = self.path.read_text(encoding="utf-8")
+            load_deck_text(text, str(self.path))
+        except DeckError as exc:
+            self.problems = [str(p) for p in exc.problems]
+            return None
+        except OSError as exc:
+            self.problems = [f"{self.path}: cannot read the file: {exc.strerror}"]
+            return None
+        self.problems = []
+        hub = self.server.hub
+        if hub is not None and hub.session is not None:
+            self.from_round = max(1, hub.session.round)
+            if hub.session.phase != "ended":
+                assert self.link is not None
+                await self.link.request({"type": "end"})
+        return await self.start(self.group, self.pattern)

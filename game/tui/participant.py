@@ -327,6 +327,22 @@ class TimeoutPane(VerticalScroll):
         self.post_message(Answered(index, self.query_one(f"#answer-{index}", TextArea).text))
 
 
+class DeckProblemsScreen(ModalScreen[None]):
+    """A saved deck that does not load: every problem with its location, no crash."""
+
+    BINDINGS = [Binding("escape", "app.pop_screen", "Close")]
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__()
+        self.problems = problems
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(Text("The saved deck does not load; the game goes on with the last good version.", style="bold red"))
+            yield Static(RichGroup(*(literal(p) for p in self.problems)), id="problems")
+            yield Static(Text("Fix the file and save again; this closes by itself when it loads.", style="italic"))
+
+
 class DemoStartScreen(Screen[None]):
     """The demo's first screen: which group to play, under which pattern."""
 
@@ -481,7 +497,14 @@ class ParticipantApp(App[None]):
             from game.bundled import resolve_deck
             from game.loader import load_deck
 
-            self.push_screen(DemoStartScreen(load_deck(resolve_deck(self.demo.deck))))
+            deck = load_deck(resolve_deck(self.demo.deck))
+            if getattr(self.demo, "group", ""):
+                self.push_screen(PlayScreen())
+                self.start_demo(self.demo.group, deck.default_pattern)
+            else:
+                self.push_screen(DemoStartScreen(deck))
+            if hasattr(self.demo, "reload"):
+                self.set_interval(1.0, self.check_reload)
             return
         seat = self.store.seat(self.url) if self.url else None
         if self.token:
@@ -585,6 +608,21 @@ class ParticipantApp(App[None]):
         url, token = await self.demo.start(group, pattern)
         self.play(url, token)
         await self.demo.begin()
+
+    async def check_reload(self) -> None:
+        """Playtest: reload the deck when its file is saved."""
+        if not self.demo.changed() or not self.demo.server.hub:
+            return
+        restarted = await self.demo.reload()
+        if restarted is None:
+            if isinstance(self.screen, DeckProblemsScreen):
+                self.pop_screen()
+            self.push_screen(DeckProblemsScreen(self.demo.problems))
+            return
+        if isinstance(self.screen, DeckProblemsScreen):
+            self.pop_screen()
+        self.play(*restarted)
+        self.notify(f"Deck reloaded; playing from round {self.demo.from_round}.", timeout=4)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next":
