@@ -20,3 +20,76 @@ def test_protocol_doc_names_every_message_and_error_code():
         assert f"`{phase}`" in text, phase
     for server_message in ("welcome", "joined", "view", "you", "progress", "message", "ack", "error", "pong", "facilitator_view", "clock"):
         assert f"`{server_message}`" in text, server_message
+
+
+def _section(text: str, heading: str) -> str:
+    start = text.index(heading)
+    rest = text[start + len(heading) :]
+    end = rest.find("\n### ")
+    return rest if end < 0 else rest[:end]
+
+
+def test_deck_reference_lists_every_key_of_the_model():
+    import attrs
+
+    from game import deck as model
+
+    text = (DOCS / "decks.md").read_text()
+    reference = text[text.index("## Reference") :]
+    sections = {
+        "### `[deck]`": model.DeckInfo,
+        "### `[groups.NAME]`": model.Group,
+        "### `[metrics.NAME]`": model.Metric,
+        "### `[patterns.NAME]`": model.Pattern,
+        "### `[[cards]]`": model.Card,
+        "### `[[cards.options]]`": model.Option,
+        "### `[[rules]]`": model.Rule,
+        "### `[[injects]]`": model.Inject,
+        "### `[phases]`": model.Phases,
+        "### `[claim]`": model.Claim,
+    }
+    for heading, cls in sections.items():
+        body = _section(reference, heading)
+        documented = set(__import__("re").findall(r"^\| `([a-z_]+)` \|", body, __import__("re").M))
+        assert documented == {f.name for f in attrs.fields(cls)}, heading
+    top_level = {f.name for f in attrs.fields(model.Deck)}
+    assert all(f"`[{name}" in reference or f"`[[{name}" in reference for name in top_level)
+
+
+def test_deck_reference_lists_every_expression_name():
+    from game.expr import FUNCTIONS, VARIABLES
+
+    body = _section((DOCS / "decks.md").read_text(), "### Expressions")
+    for name in [*FUNCTIONS, *VARIABLES]:
+        assert f"| `{name}" in body, name
+
+
+def test_the_tutorial_deck_loads_and_its_claim_holds():
+    import re
+
+    from game.engine import Rulebook
+    from game.loader import load_deck_text
+    from game.simulate import check_claim
+
+    text = (DOCS / "decks.md").read_text()
+    blocks = re.findall(r"```toml\n(.*?)```", text, re.S)
+    whole = next(b for b in blocks if b.startswith("# The night shift: the whole tutorial deck"))
+    deck = load_deck_text(whole, "tutorial.toml")
+    assert check_claim(Rulebook(deck), runs=300)["holds"]
+
+
+def test_facilitating_guide_covers_every_bundled_deck_and_console_key():
+    from game.bundled import bundled_decks
+    from game.loader import load_deck
+    from game.tui.facilitator import ConsoleScreen
+
+    text = (DOCS / "facilitating.md").read_text()
+    for name, path in bundled_decks().items():
+        deck = load_deck(path)
+        assert f"(`{name}`)" in text, name
+        for question in deck.deck.debrief:
+            assert question in text, question
+    for binding in ConsoleScreen.BINDINGS:
+        first = binding.key.split(",")[0]
+        shown = {"plus": "+", "question_mark": "?", "f1": "F1"}.get(first, first)
+        assert f"`{shown}`" in text, binding.key
