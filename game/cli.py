@@ -123,13 +123,19 @@ def deck_new(name: str, force: bool) -> None:
 
 @deck.command("play")
 @click.argument("file")
-@click.option("--group", type=click.Choice(["top", "middle", "bottom", "customer"]), default=None,
-              help="The group you play (default: pick on the first screen).")
-@click.option("--from-round", "from_round", default=1, show_default=True, type=click.IntRange(1, 50),
-              help="Bots play the rounds before this one.")
+@click.option(
+    "--group",
+    type=click.Choice(["top", "middle", "bottom", "customer"]),
+    default=None,
+    help="The group you play (default: pick on the first screen).",
+)
+@click.option(
+    "--from-round", "from_round", default=1, show_default=True, type=click.IntRange(1, 50), help="Bots play the rounds before this one."
+)
 @click.option("--seed", default=1, show_default=True, help="Seed for cards and bots.")
-@click.option("--strategy", type=click.Choice(sorted(STRATEGIES)), default="greedy", show_default=True,
-              help="How the bots in the other seats choose.")
+@click.option(
+    "--strategy", type=click.Choice(sorted(STRATEGIES)), default="greedy", show_default=True, help="How the bots in the other seats choose."
+)
 def deck_play(file: str, group: str | None, from_round: int, seed: int, strategy: str) -> None:
     """Playtest FILE alone in the terminal app, with bots in the other seats.
 

@@ -154,10 +154,22 @@ async def test_five_apps_play_three_rounds_to_the_debrief(hub, tmp_path):
                     what=f"{name} choose {r}",
                 )
                 if app.view["card"]["options"]:
-                    await wait_for(pilot, lambda: app.screen.query_one("#options").option_count > 0)
-                    await pilot.pause(0.1)
+                    options = app.screen.query_one("#options")
+                    await wait_for(pilot, lambda options=options: options.option_count > 0 and options.has_focus, timeout=15)
                     await pilot.press("enter")
-                    await wait_for(pilot, lambda: app.you.get("choice"), what=f"{name} chose")
+                    await wait_for(
+                        pilot,
+                        lambda: app.you.get("choice"),
+                        timeout=15,
+                        what=f"{name} chose",
+                        detail=lambda: (
+                            [n.message for n in app._notifications],
+                            app.you,
+                            app.view["session"],
+                            app.screen.query_one("#options").highlighted,
+                            app.focused,
+                        ),
+                    )
             await wait_for(pilot, lambda: app.view["session"]["phase"] == "debrief", timeout=30, what=f"{name} debrief")
             done[name] = app.view
             assert isinstance(app.screen, PlayScreen)

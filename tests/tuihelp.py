@@ -6,7 +6,9 @@ import asyncio
 from collections.abc import Callable
 
 
-async def wait_for(pilot, predicate: Callable[[], object], timeout: float = 8.0, what: str = "") -> None:
+async def wait_for(
+    pilot, predicate: Callable[[], object], timeout: float = 8.0, what: str = "", detail: Callable[[], object] | None = None
+) -> None:
     """Let the app run until ``predicate()`` holds."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
@@ -17,7 +19,8 @@ async def wait_for(pilot, predicate: Callable[[], object], timeout: float = 8.0,
         except Exception:  # noqa: BLE001 - widgets may not exist yet
             pass
         if loop.time() > end:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
+            extra = f"; {detail()}" if detail else ""
+            raise AssertionError(f"timed out waiting for {what or predicate}{extra}")
         await pilot.pause(0.05)
 
 

@@ -137,8 +137,7 @@ class PlaytestHost(DemoHost):
         if self.server.hub is None:
             url = await self.server.start()
             assert self.server.hub is not None
-            self.link = Link(url, "/v1/facilitator", token=self.server.hub.secret,
-                             on_message=self._on_message, on_state=lambda s, r: None)
+            self.link = Link(url, "/v1/facilitator", token=self.server.hub.secret, on_message=self._on_message, on_state=lambda s, r: None)
             self.task = asyncio.get_running_loop().create_task(self.link.run())
             for _ in range(250):
                 if self.link.ws is not None:
@@ -146,8 +145,9 @@ class PlaytestHost(DemoHost):
                 await asyncio.sleep(0.02)
         assert self.link is not None and self.server.hub is not None
         text = self.path.read_text(encoding="utf-8")
-        ack = await self.link.request({"type": "create_session", "deck_toml": text, "patterns": [pattern],
-                                       "seed": self.seed, "early_close": True, "bots": self.bots})
+        ack = await self.link.request(
+            {"type": "create_session", "deck_toml": text, "patterns": [pattern], "seed": self.seed, "early_close": True, "bots": self.bots}
+        )
         await self.link.request({"type": "start"})
         hub = self.server.hub
         while hub.session is not None and hub.session.round < self.from_round:
