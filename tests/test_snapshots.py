@@ -40,25 +40,23 @@ def test_demo_brief(snap_compare, tmp_path):
     assert snap_compare(demo_app(tmp_path), terminal_size=SIZE, run_before=_into_play)
 
 
-def test_demo_choose(snap_compare, tmp_path):
-    async def run_before(pilot):
-        await _into_play(pilot)
-        app = pilot.app
-        for phase in ("talk", "choose"):
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda phase=phase: app.view["session"]["phase"] == phase)
-        await pilot.pause(0.3)
+async def _into_choose(pilot) -> None:
+    await _into_play(pilot)
+    app = pilot.app
+    for phase in ("talk", "choose"):
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda phase=phase: app.view["session"]["phase"] == phase)
+    await pilot.pause(0.3)
 
-    assert snap_compare(demo_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+def test_demo_choose(snap_compare, tmp_path):
+    assert snap_compare(demo_app(tmp_path), terminal_size=SIZE, run_before=_into_choose)
 
 
 def test_demo_reveal(snap_compare, tmp_path):
     async def run_before(pilot):
-        await _into_play(pilot)
+        await _into_choose(pilot)
         app = pilot.app
-        for phase in ("talk", "choose"):
-            await pilot.press("ctrl+n")
-            await wait_for(pilot, lambda phase=phase: app.view["session"]["phase"] == phase)
         await wait_for(pilot, lambda: app.screen.query_one("#options").option_count == 3)
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: app.view["session"]["phase"] == "reveal")

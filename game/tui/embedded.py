@@ -68,16 +68,24 @@ class DemoHost:
         if message.get("type") == "facilitator_view":
             self.phase = message["view"]["session"]["phase"]
 
+    async def connect(self) -> Link:
+        """Start the embedded server (once) and the facilitator's link to it."""
+        if self.link is None:
+            url = await self.server.start()
+            assert self.server.hub is not None
+            self.link = Link(url, "/v1/facilitator", token=self.server.hub.secret, on_message=self._on_message, on_state=lambda s, r: None)
+            self.task = asyncio.get_running_loop().create_task(self.link.run())
+            for _ in range(250):
+                if self.link.ws is not None:
+                    break
+                await asyncio.sleep(0.02)
+        return self.link
+
     async def start(self, group: str, pattern: str, name: str = "You") -> tuple[str, str]:
         """Create the session, seat the player in ``group``; return (url, token)."""
-        url = await self.server.start()
-        assert self.server.hub is not None
-        self.link = Link(url, "/v1/facilitator", token=self.server.hub.secret, on_message=self._on_message, on_state=lambda s, r: None)
-        self.task = asyncio.get_running_loop().create_task(self.link.run())
-        for _ in range(250):
-            if self.link.ws is not None:
-                break
-            await asyncio.sleep(0.02)
+        await self.connect()
+        url = self.server.url
+        assert self.link is not None
         deck_text = ""
         path = Path(self.deck)
         if path.suffix == ".toml" and path.exists():
@@ -134,15 +142,7 @@ class PlaytestHost(DemoHost):
         """Create the session, let bots play the rounds before ``from_round``, then seat the
         trainer in ``group``; return (url, token)."""
         self.group, self.pattern = group, pattern
-        if self.server.hub is None:
-            url = await self.server.start()
-            assert self.server.hub is not None
-            self.link = Link(url, "/v1/facilitator", token=self.server.hub.secret, on_message=self._on_message, on_state=lambda s, r: None)
-            self.task = asyncio.get_running_loop().create_task(self.link.run())
-            for _ in range(250):
-                if self.link.ws is not None:
-                    break
-                await asyncio.sleep(0.02)
+        await self.connect()
         assert self.link is not None and self.server.hub is not None
         text = self.path.read_text(encoding="utf-8")
         ack = await self.link.request(
