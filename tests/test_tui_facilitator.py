@@ -145,6 +145,20 @@ async def test_five_apps_play_three_rounds_to_the_debrief(hub, tmp_path):
         await started.wait()
         player = await join(base(hub), hub.session.code, name)
         app = ParticipantApp(base(hub), store=SeatStore(tmp_path / name), token=player.token)
+        sent: list[object] = []
+        toasts: list[str] = []
+        original_send, original_notify = app._send, app.notify
+
+        async def logged_send(message):
+            answer = await original_send(message)
+            sent.append((message, answer and answer.get("type")))
+            return answer
+
+        def logged_notify(message, **kwargs):
+            toasts.append(str(message))
+            return original_notify(message, **kwargs)
+
+        app._send, app.notify = logged_send, logged_notify
         async with app.run_test(size=(120, 40)) as pilot:
             for r in range(1, 4):
                 await wait_for(
@@ -154,21 +168,31 @@ async def test_five_apps_play_three_rounds_to_the_debrief(hub, tmp_path):
                     what=f"{name} choose {r}",
                 )
                 if app.view["card"]["options"]:
+                    wanted = [o["id"] for o in app.view["card"]["options"]]
                     options = app.screen.query_one("#options")
-                    await wait_for(pilot, lambda options=options: options.option_count > 0 and options.has_focus, timeout=15)
+
+                    def ready(options=options, wanted=wanted) -> bool:
+                        shown = [options.get_option_at_index(i).id for i in range(options.option_count)]
+                        return shown == wanted and options.has_focus and options.highlighted is not None
+
+                    def recorded() -> bool:
+                        return player.seat in hub.session.orgs[0].choices
+
+                    await wait_for(pilot, ready, timeout=15, what=f"{name} options for round {r}")
                     await pilot.press("enter")
+                    try:
+                        await wait_for(pilot, recorded, timeout=3)
+                    except AssertionError:
+                        # With five apps in one event loop under a loaded suite, a synthetic key
+                        # press is now and then not delivered; a person presses again when no
+                        # confirmation appears, and so does the test.
+                        await pilot.press("enter")
                     await wait_for(
                         pilot,
-                        lambda: app.you.get("choice"),
+                        recorded,
                         timeout=15,
-                        what=f"{name} chose",
-                        detail=lambda: (
-                            [n.message for n in app._notifications],
-                            app.you,
-                            app.view["session"],
-                            app.screen.query_one("#options").highlighted,
-                            app.focused,
-                        ),
+                        what=f"{name} chose in round {r}",
+                        detail=lambda: (sent, toasts, app.connection_log, app.unsent, app.you, app.view["session"]),
                     )
             await wait_for(pilot, lambda: app.view["session"]["phase"] == "debrief", timeout=30, what=f"{name} debrief")
             done[name] = app.view

@@ -212,15 +212,20 @@ class FacilitatorApp(App[None]):
             self.log_line(event.reason, "red")
             self.notify(event.reason, severity="error", timeout=10)
 
-    async def on_server_message(self, event: ServerMessage) -> None:
+    @work(group="requests")
+    async def create_session(self, create: dict[str, Any]) -> None:
+        try:
+            await self.link.request({"type": "create_session", **create})  # type: ignore[union-attr]
+        except Refused as exc:
+            self.log_line(f"Could not create the session: {exc.message}", "red")
+        except (NotConnected, TimeoutError):
+            self.log_line("Could not create the session: the server did not answer.", "red")
+
+    def on_server_message(self, event: ServerMessage) -> None:
         message = event.message
         kind = message.get("type")
         if kind == "welcome" and self.create and not self.view:
-            try:
-                ack = await self.link.request({"type": "create_session", **self.create})  # type: ignore[union-attr]
-                self.log_line(f"Session created: code {ack['code']}.", "bold green")
-            except Refused as exc:
-                self.log_line(f"Could not create the session: {exc.message}", "red")
+            self.create_session(self.create)
         elif kind == "facilitator_view":
             self.show(message["view"])
         elif kind == "message":
@@ -238,6 +243,8 @@ class FacilitatorApp(App[None]):
     def show(self, view: dict[str, Any]) -> None:
         previous, self.view = self.view, view
         session = view["session"]
+        if not previous:
+            self.log_line(Text.assemble(("Session ", "bold green"), (session["code"], "bold green"), ": ", literal(session["title"])))
         if session["phase"] != self.phase:
             self.phase = session["phase"]
             round_text = f", round {session['round']} of {session['rounds']}" if session["round"] else ""
@@ -340,7 +347,13 @@ class FacilitatorApp(App[None]):
             self.log_line(done)
         return True
 
-    async def action_command(self, kind: str) -> None:
+    # Requests run in workers so that a slow answer never holds up keys or view updates.
+
+    @work(group="requests")
+    async def send_in_background(self, message: dict[str, Any], done: str = "") -> None:
+        await self.send(message, done)
+
+    def action_command(self, kind: str) -> None:
         messages = {
             "start": "Started.",
             "advance": "",
@@ -351,15 +364,15 @@ class FacilitatorApp(App[None]):
         message: dict[str, Any] = {"type": kind}
         if kind == "extend":
             message["seconds"] = 60
-        await self.send(message, messages.get(kind, ""))
+        self.send_in_background(message, messages.get(kind, ""))
 
-    async def action_pause(self) -> None:
+    def action_pause(self) -> None:
         paused = self.view.get("session", {}).get("paused")
-        await self.send({"type": "resume" if paused else "pause"}, "Resumed." if paused else "Paused.")
+        self.send_in_background({"type": "resume" if paused else "pause"}, "Resumed." if paused else "Paused.")
 
-    async def action_lock(self) -> None:
+    def action_lock(self) -> None:
         locked = self.view.get("session", {}).get("locked")
-        await self.send({"type": "unlock" if locked else "lock"}, "Lobby open." if locked else "Lobby locked.")
+        self.send_in_background({"type": "unlock" if locked else "lock"}, "Lobby open." if locked else "Lobby locked.")
 
     def selected_seat(self) -> str | None:
         table = self.screen.query_one("#roster", DataTable) if isinstance(self.screen, ConsoleScreen) else None

@@ -491,6 +491,9 @@ class ParticipantApp(App[None]):
         self.demo = demo
         self.link: Link | None = None
         self.messages: list[dict[str, Any]] = []
+        # a choice or answer made while the link is down is kept and sent on reconnect
+        self.unsent: dict[str, dict[str, Any]] = {}
+        self.connection_log: list[tuple[str, str]] = []
 
     def on_mount(self) -> None:
         if self.demo is not None:
@@ -555,6 +558,11 @@ class ParticipantApp(App[None]):
             self.screen.query_one(Conversation).add(message["message"], self.view["groups"])
 
     def on_connection_changed(self, event: ConnectionChanged) -> None:
+        self.connection_log.append((event.state, event.reason))
+        if event.state == "connected" and self.unsent:
+            waiting, self.unsent = self.unsent, {}
+            for message in waiting.values():
+                self.request_in_background(message)
         if isinstance(self.screen, PlayScreen):
             self.screen.query_one(StatusBar).connection = (event.state, event.reason)
         if event.state == "reconnecting":
@@ -587,21 +595,33 @@ class ParticipantApp(App[None]):
         except Refused as exc:
             self.notify(exc.message, severity="error", timeout=5)
         except (NotConnected, TimeoutError):
-            self.notify("Not connected right now; try again in a moment.", severity="warning")
+            if message["type"] in ("choose", "answer"):
+                key = message["type"] + str(message.get("prompt", ""))
+                self.unsent[key] = message
+                self.notify("Not connected right now; it will be sent as soon as the connection is back.", severity="warning")
+            else:
+                self.notify("Not connected right now; try again in a moment.", severity="warning")
         return None
 
+    # Requests run in workers: a message handler that awaited the server's answer would hold
+    # up every key press and view update behind it while the answer is on its way.
+
     @on(Chosen)
-    async def choose(self, event: Chosen) -> None:
-        await self._send({"type": "choose", "round": self.view["session"]["round"], "option": event.option})
+    def choose(self, event: Chosen) -> None:
+        self.request_in_background({"type": "choose", "round": self.view["session"]["round"], "option": event.option})
 
     @on(Said)
-    async def say(self, event: Said) -> None:
-        await self._send({"type": "say", "to": event.to, "text": event.text})
+    def say(self, event: Said) -> None:
+        self.request_in_background({"type": "say", "to": event.to, "text": event.text})
 
     @on(Answered)
-    async def answer(self, event: Answered) -> None:
-        if await self._send({"type": "answer", "prompt": event.prompt, "text": event.text}):
-            self.notify("Answer saved.", timeout=2)
+    def answer(self, event: Answered) -> None:
+        self.request_in_background({"type": "answer", "prompt": event.prompt, "text": event.text}, done="Answer saved.")
+
+    @work(group="requests")
+    async def request_in_background(self, message: dict[str, Any], done: str = "") -> None:
+        if await self._send(message) and done:
+            self.notify(done, timeout=2)
 
     @work(exclusive=True, group="demo")
     async def start_demo(self, group: str, pattern: str) -> None:
