@@ -380,7 +380,8 @@ class PlayScreen(Screen[None]):
         Binding("n", "app.next", "Next phase"),
         Binding("ctrl+n", "app.next", "Next phase", show=False, priority=True),
         Binding("c", "focus_choices", "Choose", show=False),
-        Binding("t", "focus_talk", "Talk", show=False),
+        Binding("t", "focus_talk", "Write a message"),
+        Binding("escape", "leave_field", "Leave the field", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -403,6 +404,9 @@ class PlayScreen(Screen[None]):
 
     def action_focus_talk(self) -> None:
         self.query_one("#say", Input).focus()
+
+    def action_leave_field(self) -> None:
+        self.set_focus(None)
 
     def show(self, view: dict[str, Any], you: dict[str, Any]) -> None:
         phase = view["session"]["phase"]
@@ -443,8 +447,6 @@ class PlayScreen(Screen[None]):
             if view.get("changes"):
                 parts += [Text(""), Text("Last round, as far as you can see:", style="bold"), metrics_table(view)]
             self.query_one(f"#{pane}-text", Static).update(RichGroup(*parts))
-            if pane == "talk" and changed:
-                self.query_one("#say", Input).focus()
         elif pane == "choose":
             chooser = self.query_one(ChoosePane)
             chooser.view = view

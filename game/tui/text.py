@@ -30,7 +30,7 @@ PHASE_NAMES = {
 PHASE_HINTS = {
     "lobby": "Waiting for the facilitator to start.",
     "brief": "Read your side of the situation.",
-    "talk": "Talk along the open channels.",
+    "talk": "Talk along the open channels: press t to write, Enter to send, Esc to leave the line.",
     "choose": "Pick one option. You can change it until the timer ends.",
     "resolve": "The round is being resolved...",
     "reveal": "See what changed, and why.",
