@@ -119,6 +119,12 @@ async def client_main(pipe) -> None:
     players: list[Player] = []
     tasks = []
     refs = itertools.count(1)
+
+    def track(ws) -> None:
+        player = Player(ws)
+        players.append(player)
+        tasks.append(asyncio.create_task(player.read()))
+
     while True:
         command, args = await loop.run_in_executor(None, pipe.recv)
         try:
@@ -136,9 +142,7 @@ async def client_main(pipe) -> None:
                             break
                         if msg["type"] == "error":
                             raise RuntimeError(msg["message"])
-                    p = Player(ws)
-                    players.append(p)
-                    tasks.append(asyncio.create_task(p.read()))
+                    track(ws)
                 pipe.send(("ok", len(players)))
             elif command == "choose":
                 round_ = args
@@ -174,9 +178,7 @@ async def client_main(pipe) -> None:
                 url, first, count = args
                 for i in range(first, first + count):
                     ws = await connect(url, compression=None, max_size=2**20, local_addr=(address(i), 0), open_timeout=30)
-                    p = Player(ws)
-                    players.append(p)
-                    tasks.append(asyncio.create_task(p.read()))
+                    track(ws)
                 pipe.send(("ok", len(players)))
             elif command == "bare_wait":
                 mark = args

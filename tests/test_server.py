@@ -36,6 +36,16 @@ async def four_players(hub: Hub, code: str, org: int = 0) -> dict[str, Client]:
     return players
 
 
+async def room_in_choose(hub: Hub, **options) -> tuple[Client, str, dict[str, Client]]:
+    """A session with one player in each group, in the choose phase of round 1."""
+    fac, code = await new_session(hub, **options)
+    players = await four_players(hub, code)
+    await fac.request({"type": "start"})
+    await advance(fac, hub, "talk")
+    await advance(fac, hub, "choose")
+    return fac, code, players
+
+
 def phase_view(phase: str):
     return lambda m: m["type"] == "view" and m["view"]["session"]["phase"] == phase
 
@@ -109,11 +119,7 @@ async def test_bots_fill_groups_nobody_plays_and_defaults_stand(hub):
 
 
 async def test_reconnect_mid_round_returns_to_the_same_seat(hub):
-    fac, code = await new_session(hub, seed=1)
-    players = await four_players(hub, code)
-    await fac.request({"type": "start"})
-    await advance(fac, hub, "talk")
-    await advance(fac, hub, "choose")
+    fac, code, players = await room_in_choose(hub, seed=1)
     bottom = players["bottom"]
     await bottom.until(phase_view("choose"))
     option = bottom.view["card"]["options"][0]["id"]
@@ -231,11 +237,7 @@ async def test_the_timer_advances_the_phase_and_defaults_stand(hub, tmp_path):
 
 
 async def test_early_close_advances_when_everyone_has_chosen(hub):
-    fac, code = await new_session(hub, early_close=True)
-    players = await four_players(hub, code)
-    await fac.request({"type": "start"})
-    await advance(fac, hub, "talk")
-    await advance(fac, hub, "choose")
+    fac, code, players = await room_in_choose(hub, early_close=True)
     for client in players.values():
         await client.until(lambda m: m["type"] == "view" and m["view"]["session"]["phase"] == "choose")
         await client.request({"type": "choose", "round": 1, "option": client.view["card"]["options"][0]["id"]})
@@ -269,11 +271,7 @@ async def test_progress_is_coalesced(tmp_path):
 
 
 async def test_every_accepted_input_is_in_the_journal_before_the_ack(hub):
-    fac, code = await new_session(hub)
-    players = await four_players(hub, code)
-    await fac.request({"type": "start"})
-    await advance(fac, hub, "talk")
-    await advance(fac, hub, "choose")
+    fac, code, players = await room_in_choose(hub)
     bottom = players["bottom"]
     await bottom.request({"type": "choose", "round": 1, "option": "voucher"})
     journal = Journal(hub.journal.path)  # a second, independent reader
@@ -286,11 +284,7 @@ async def test_every_accepted_input_is_in_the_journal_before_the_ack(hub):
 async def test_restart_replays_the_journal(tmp_path):
     hub = Hub(tmp_path / "d")
     await hub.start("127.0.0.1", 0)
-    fac, code = await new_session(hub, seed=11)
-    players = await four_players(hub, code)
-    await fac.request({"type": "start"})
-    await advance(fac, hub, "talk")
-    await advance(fac, hub, "choose")
+    fac, code, players = await room_in_choose(hub, seed=11)
     await players["top"].request({"type": "choose", "round": 1, "option": "visit_desk"})
     deadline = hub.session.deadline
     await hub.close()

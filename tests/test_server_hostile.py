@@ -22,7 +22,7 @@ from game.protocol import FACILITATOR_MESSAGES
 from game.session import FACILITATOR, Actor, Refused, create_session, decide
 from server.hub import Hub
 from server.journal import Journal
-from tests.test_server import advance, base, four_players, new_session, phase_view
+from tests.test_server import advance, base, four_players, new_session, phase_view, room_in_choose
 from tests.wsclient import Client, facilitator, join, rejoin
 
 # --- authorization ------------------------------------------------------------------------
@@ -61,11 +61,7 @@ async def test_handshake_authentication(hub):
 
 
 async def test_no_way_to_act_for_another_seat(hub):
-    fac, code = await new_session(hub)
-    players = await four_players(hub, code)
-    await fac.request({"type": "start"})
-    await advance(fac, hub, "talk")
-    await advance(fac, hub, "choose")
+    fac, code, players = await room_in_choose(hub)
     mallory, victim = players["top"], players["bottom"]
     await victim.until(phase_view("choose"))
     forged = await mallory.request({"type": "choose", "round": 1, "option": "voucher", "seat": victim.seat})
