@@ -7,8 +7,9 @@ a bare websockets server broadcasting a payload of the same size to the same cli
 a bare echo server for acknowledgement round trips. Prints p50 and p99 for:
 
 - choice acknowledgement (send ``choose`` -> ``ack``), beside the echo round trip;
-- broadcast (facilitator sends ``extend`` -> every participant has the new view), beside the
-  bare broadcast;
+- broadcast (facilitator sends ``advance`` -> every participant has the new phase's view),
+  beside the bare broadcast, which sends every client one of our real views (so the clients
+  parse the same bytes in both runs and the difference is the server's);
 - resolution to every client (facilitator advances from choose -> every participant has the
   reveal view);
 - memory per idle connection of the server process, beside the bare server's.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import json
 import multiprocessing as mp
@@ -83,6 +85,7 @@ class Player:
         self.errors = 0
         self.marks: dict[str, float] = {}
         self.view_bytes = 0
+        self.view_frame = ""
 
     async def read(self) -> None:
         try:
@@ -95,6 +98,7 @@ class Player:
                 kind = msg.get("type")
                 if kind == "view":
                     self.view_bytes = len(frame)
+                    self.view_frame = frame
                     view = msg["view"]
                     self.view = view
                     s = view["session"]
@@ -143,6 +147,7 @@ async def client_main(pipe) -> None:
                         if msg["type"] == "error":
                             raise RuntimeError(msg["message"])
                     track(ws)
+                settle()
                 pipe.send(("ok", len(players)))
             elif command == "choose":
                 round_ = args
@@ -172,6 +177,8 @@ async def client_main(pipe) -> None:
                 pipe.send(("ok", [p.deadline_seen.get(deadline) for p in players]))
             elif command == "view_size":
                 pipe.send(("ok", [p.view_bytes for p in players if p.view_bytes]))
+            elif command == "view_sample":
+                pipe.send(("ok", next((p.view_frame for p in players if p.view_frame), "")))
             elif command == "errors":
                 pipe.send(("ok", sum(p.errors for p in players) + sum(1 for t in tasks if t.done())))
             elif command == "bare_connect":
@@ -179,6 +186,7 @@ async def client_main(pipe) -> None:
                 for i in range(first, first + count):
                     ws = await connect(url, compression=None, max_size=2**20, local_addr=(address(i), 0), open_timeout=30)
                     track(ws)
+                settle()
                 pipe.send(("ok", len(players)))
             elif command == "bare_wait":
                 mark = args
@@ -228,6 +236,13 @@ async def client_main(pipe) -> None:
                 return
         except Exception as exc:  # noqa: BLE001
             pipe.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def settle() -> None:
+    """Keep a client's full garbage collections (its 1,000 connections) out of the timings,
+    the same way after connecting to either server."""
+    gc.collect()
+    gc.freeze()
 
 
 def client_process(pipe) -> None:
@@ -281,15 +296,16 @@ class Clients:
 # --- the baseline servers ---------------------------------------------------------------------
 
 
-def bare_server_process(port_pipe, payload_size: int) -> None:
+def bare_server_process(port_pipe, sample: str) -> None:
     raise_limit()
 
     async def main() -> None:
         clients = set()
+        view = json.loads(sample)["view"]
 
         def payload(mark: str) -> str:
-            head = json.dumps({"type": "mark", "mark": mark, "pad": ""})
-            return json.dumps({"type": "mark", "mark": mark, "pad": "x" * max(0, payload_size - len(head))})
+            # one of our real views, so the clients parse the same bytes in both runs
+            return json.dumps({"type": "mark", "mark": mark, "view": view}, separators=(",", ":"), ensure_ascii=False)
 
         async def handler(ws):
             if ws.request.path == "/control":
@@ -426,6 +442,7 @@ async def run(args) -> None:
         errors = sum(clients.all("errors", lambda i: None))
         sizes = flat(clients.all("view_size", lambda i: None))
         payload_size = int(statistics.mean(sizes))
+        sample = clients.all("view_sample", lambda i: None)[0]
         print(f"played {args.rounds} whole rounds: {errors} errors, {len(ack_lat):,} choices acknowledged")
         clients.all("close", lambda i: None)
         await fac.close()
@@ -443,7 +460,7 @@ async def run(args) -> None:
         clients.all("close", lambda i: None)
 
         # baselines
-        proc = ctx.Process(target=bare_server_process, args=(theirs, payload_size), daemon=True)
+        proc = ctx.Process(target=bare_server_process, args=(theirs, sample), daemon=True)
         proc.start()
         bare_port = ours.recv()
         bare = f"ws://127.0.0.1:{bare_port}"
@@ -453,6 +470,10 @@ async def run(args) -> None:
         bare_conn_kib = (rss_kib(proc.pid) - bare_before) / args.participants
         bare_lat = []
         async with connect(f"{bare}/control", compression=None) as control:
+            # a first, unmeasured broadcast, as the brief is in our run
+            await control.send("warm-up")
+            await control.recv()
+            clients.all("bare_wait", lambda i: "warm-up")
             for k in range(args.rounds * 2):
                 mark = f"M{k:06d}"
                 t_send = time.monotonic()
@@ -464,7 +485,7 @@ async def run(args) -> None:
         proc.kill()
 
         print()
-        print(f"view payload {payload_size:,} bytes; bare broadcast sends the same size")
+        print(f"view payload {payload_size:,} bytes on average; the bare broadcast sends one of these views ({len(sample):,} bytes)")
         print(f"choice acknowledgement  {fmt(ack_lat)}")
         print(f"echo, same burst (base) {fmt(echo)}")
         print(f"our broadcast           {fmt(bcast_lat)}")

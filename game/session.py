@@ -177,7 +177,7 @@ class Session:
     seats: dict[str, Seat] = attrs.Factory(dict)
     names: dict[str, str] = attrs.Factory(dict)  # folded name -> seat id
     by_token: dict[str, str] = attrs.Factory(dict)  # token hash -> seat id
-    answers: list[dict[str, Any]] = attrs.Factory(list)
+    answers: dict[tuple[str, int, int], dict[str, Any]] = attrs.Factory(dict)  # (seat, round, prompt) -> answer
     timeout_from: str = ""  # the phase a time-out interrupted
     ended_at: float | None = None
     version: int = 0  # events applied
@@ -266,11 +266,17 @@ class Session:
             target.said[(sender, to)] = target.said.get((sender, to), 0) + 1
 
     def _on_answer_given(self, seat: str, round: int, prompt: int, text: str) -> None:
-        self.answers = [a for a in self.answers if not (a["seat"] == seat and a["round"] == round and a["prompt"] == prompt)]
         who = self.seats[seat]
-        self.answers.append(
-            {"seat": seat, "name": who.name, "org": who.org, "group": who.group, "round": round, "prompt": prompt, "text": text}
-        )
+        self.answers.pop((seat, round, prompt), None)  # a changed answer moves to the end, as it was given last
+        self.answers[seat, round, prompt] = {
+            "seat": seat,
+            "name": who.name,
+            "org": who.org,
+            "group": who.group,
+            "round": round,
+            "prompt": prompt,
+            "text": text,
+        }
 
     def _on_round_resolved(self, round: int, orgs: list[dict[str, Any]]) -> None:
         for entry in orgs:
@@ -709,14 +715,57 @@ def _change_view(session: Session, change: Change) -> dict[str, Any]:
 def group_view(session: Session, org_index: int, group: str) -> dict[str, Any]:
     """Everything the players of ``group`` in organisation ``org_index`` may see. Shared by
     all of them, so the server encodes it once per group."""
-    if session.phase in ("debrief", "ended"):
-        view = group_view_in_play(session, org_index, group)
-        view["debrief"] = debrief(session)
-        return view
-    return group_view_in_play(session, org_index, group)
+    return group_views(session, [(org_index, group)])[org_index, group]
 
 
-def group_view_in_play(session: Session, org_index: int, group: str) -> dict[str, Any]:
+def group_views(session: Session, wanted: Iterable[tuple[int, str]]) -> dict[tuple[int, str], dict[str, Any]]:
+    """The views of several groups at once: what groups share (the session's clock, an
+    organisation's roster, metrics and changes, the debrief) is computed once for all."""
+    ended = session.phase in ("debrief", "ended")
+    head = {
+        "code": session.code,
+        "title": session.deck.deck.title,
+        "phase": session.phase,
+        "round": session.round,
+        "rounds": session.rounds,
+        "orgs": len(session.orgs),
+        **_clock(session),
+    }
+    shared: dict[int, dict[str, Any]] = {}
+    summary = debrief(session) if ended else None
+    out = {}
+    for org_index, group in wanted:
+        if org_index not in shared:
+            shared[org_index] = _org_shared(session, org_index)
+        view = _group_view(session, org_index, group, head, shared[org_index])
+        if summary is not None:
+            view["debrief"] = summary
+        out[org_index, group] = view
+    return out
+
+
+def _org_shared(session: Session, org_index: int) -> dict[str, Any]:
+    org = session.orgs[org_index]
+    changes = session.phase in ("reveal", "timeout") or (session.phase in ("brief", "talk", "choose") and session.round > 1)
+    return {
+        "roster": roster(session, org_index),
+        "progress": progress(session, org_index),
+        "metrics": {
+            name: {
+                "label": m.label,
+                "value": round(org.state.metrics[name], 3),
+                "start": m.start,
+                "bounds": list(m.bounds),
+                "better": m.better,
+                "trend": [round(h[name], 3) for h in org.history],
+            }
+            for name, m in session.deck.metrics.items()
+        },
+        "changes": [(c.metric, _change_view(session, c)) for c in org.last_changes] if changes else None,
+    }
+
+
+def _group_view(session: Session, org_index: int, group: str, head: dict[str, Any], shared: dict[str, Any]) -> dict[str, Any]:
     deck = session.deck
     org = session.orgs[org_index]
     visible = set(deck.visible_metrics(group)) if session.phase not in ("debrief", "ended") else set(deck.metrics)
@@ -724,15 +773,7 @@ def group_view_in_play(session: Session, org_index: int, group: str) -> dict[str
     opened = session.book.pattern(org.pattern).open
     card = session.book.cards.get(org.card) if org.card else None
     view: dict[str, Any] = {
-        "session": {
-            "code": session.code,
-            "title": deck.deck.title,
-            "phase": session.phase,
-            "round": session.round,
-            "rounds": session.rounds,
-            "orgs": len(session.orgs),
-            **_clock(session),
-        },
+        "session": head,
         "org": org_index,
         "group": group,
         "group_name": deck.groups[group].name,
@@ -746,20 +787,9 @@ def group_view_in_play(session: Session, org_index: int, group: str) -> dict[str
             "closed_to": sorted(g for g in GROUPS if g != group and (group, g) not in opened),
         },
         "groups": {g: deck.groups[g].name for g in GROUPS},
-        "roster": roster(session, org_index),
-        "metrics": {
-            name: {
-                "label": m.label,
-                "value": round(org.state.metrics[name], 3),
-                "start": m.start,
-                "bounds": list(m.bounds),
-                "better": m.better,
-                "trend": [round(h[name], 3) for h in org.history],
-            }
-            for name, m in deck.metrics.items()
-            if name in visible
-        },
-        "progress": progress(session, org_index),
+        "roster": shared["roster"],
+        "metrics": {name: entry for name, entry in shared["metrics"].items() if name in visible},
+        "progress": shared["progress"],
         "messages": [m for m in org.messages if m["to"] == group or m["from"] == group][-50:],
         "prompts": list(deck.groups[group].timeout) if session.phase == "timeout" else [],
     }
@@ -773,8 +803,8 @@ def group_view_in_play(session: Session, org_index: int, group: str) -> dict[str
                 {"id": o.id, "label": o.label, "description": o.description, "default": o.default} for o in card.options if o.group == group
             ],
         }
-    if session.phase in ("reveal", "timeout") or (session.phase in ("brief", "talk", "choose") and session.round > 1):
-        view["changes"] = [_change_view(session, c) for c in org.last_changes if c.metric in visible]
+    if shared["changes"] is not None:
+        view["changes"] = [change for metric, change in shared["changes"] if metric in visible]
     return view
 
 
@@ -800,7 +830,11 @@ def personal(session: Session, seat: Seat) -> dict[str, Any]:
         "group": seat.group,
         "bot": seat.bot,
         "choice": session.orgs[seat.org].choices.get(seat.id),
-        "answers": {str(a["prompt"]): a["text"] for a in session.answers if a["seat"] == seat.id and a["round"] == session.round},
+        "answers": {
+            str(prompt): answer["text"]
+            for prompt in range(len(session.deck.groups[seat.group].timeout))
+            if (answer := session.answers.get((seat.id, session.round, prompt)))
+        },
     }
 
 
@@ -864,7 +898,7 @@ def debrief(session: Session) -> dict[str, Any]:
     return {
         "metrics": {n: {"label": m.label, "visible_to": list(m.visible_to), "better": m.better} for n, m in deck.metrics.items()},
         "orgs": orgs,
-        "answers": list(session.answers),
+        "answers": list(session.answers.values()),
         "prompts": {g: list(deck.groups[g].timeout) for g in GROUPS},
         "questions": list(deck.deck.debrief),
     }

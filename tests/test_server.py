@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
+import orjson
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from game.deck import GROUPS
 from game.engine import Rulebook, replay
+from game.session import Event
 from server.hub import Hub
 from server.journal import Journal
 from tests.wsclient import Client, facilitator, join, rejoin
@@ -268,6 +271,73 @@ async def test_progress_is_coalesced(tmp_path):
         assert updates[-1]["chosen"] == 11 and updates[-1]["of"] == 12
     finally:
         await hub.close()
+
+
+async def test_progress_waits_for_a_lull_in_a_storm_of_inputs_but_never_long(tmp_path):
+    # Acknowledgements come first: while choices pour in, the coalesced progress counts are
+    # held back, but for no more than four ticks.
+    hub = Hub(tmp_path / "d", flush_interval=0.5, frame_rate=1000, frame_burst=1000)
+    await hub.start("127.0.0.1", 0)
+    try:
+        fac, code = await new_session(hub, orgs=1)
+        players = [await join(base(hub), code, f"P{i}") for i in range(12)]
+        await fac.request({"type": "start"})
+        await advance(fac, hub, "talk")
+        await advance(fac, hub, "choose")
+        watcher, others = players[0], players[1:]
+        for p in players:
+            await p.until(phase_view("choose"))
+        loop = asyncio.get_running_loop()
+        seen: list[tuple[float, dict]] = []
+
+        async def watch() -> None:
+            while True:
+                message = await watcher.next(30)
+                seen.append((loop.time(), message))
+
+        reader = asyncio.create_task(watch())
+        start = loop.time()
+        k = 0
+        while loop.time() - start < 4.0:  # without the hold-back: a progress update every 0.5 s
+            k += 1
+            answers = await asyncio.gather(
+                *(p.request({"type": "choose", "round": 1, "option": p.view["card"]["options"][k % 2]["id"]}) for p in others)
+            )
+            assert all(a["type"] == "ack" for a in answers), answers
+            await asyncio.sleep(0.005)
+        stop = loop.time()
+        await asyncio.sleep(0.8)
+        reader.cancel()
+        # the storm's first half second is left out: a flush may have been due as it began
+        during = [t - start for t, m in seen if m["type"] == "progress" and start + 0.5 < t <= stop]
+        after = [m for t, m in seen if m["type"] == "progress" and t > stop]
+        assert 1 <= len(during) <= 3, during
+        assert after and after[-1]["chosen"] == 11, "the lull brings the count up to date"
+    finally:
+        await hub.close()
+
+
+async def test_the_heap_is_settled_as_each_round_starts_and_released_at_the_end(hub):
+    fac, code = await new_session(hub)
+    await fac.request({"type": "start"})
+    assert gc.get_freeze_count() > 0, "the lobby's objects are out of the collector's way"
+    await fac.request({"type": "end"})
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_commit_group_is_journalled_in_order_and_exactly(tmp_path):
+    journal = Journal(tmp_path / "j.sqlite")
+    tricky = ["plain", 'quote " and backslash \\', "line\nbreak\ttab", "é 漢字 🎲", "\u0000 nul", "[1, 2]", ""]
+    events = [Event("message_sent", {"text": text, "at": 1763895000.123456 + i, "n": i}) for i, text in enumerate(tricky)]
+    assert journal.append("s1", events[:3]) == 3
+    assert journal.append("s1", events[3:]) == len(tricky) - 3
+    assert journal.append("s1", []) == 0
+    journal.append("s2", [Event("session_created", {"x": 1})])
+    journal.close()
+    again = Journal(tmp_path / "j.sqlite")
+    rows = again.db.execute("SELECT type, data FROM events WHERE session = 's1' ORDER BY seq").fetchall()
+    again.close()
+    assert [orjson.loads(data) for _, data in rows] == [e.data for e in events]
 
 
 async def test_every_accepted_input_is_in_the_journal_before_the_ack(hub):

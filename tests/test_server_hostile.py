@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,7 +19,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from game.bundled import bundled_decks
 from game.loader import load_deck
-from game.protocol import FACILITATOR_MESSAGES
+from game.protocol import CONVERTER, FACILITATOR_MESSAGES, PARTICIPANT_MESSAGES, _fast_structure, _flat_fields
 from game.session import FACILITATOR, Actor, Refused, create_session, decide
 from server.hub import Hub
 from server.journal import Journal
@@ -315,6 +316,31 @@ def test_the_core_answers_any_command_with_events_or_refused(command, actor):
             session.apply(event)
     except Refused as refused:
         assert refused.code and refused.message
+
+
+FLAT_SCHEMAS = sorted(
+    {schema for schema in [*FACILITATOR_MESSAGES.values(), *PARTICIPANT_MESSAGES.values()] if _flat_fields(schema) is not None},
+    key=lambda schema: schema.__name__,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(FLAT_SCHEMAS),
+    st.dictionaries(
+        st.sampled_from(["round", "option", "text", "to", "code", "name", "prompt", "seat", "org", "group", "seconds", "x"]),
+        st.one_of(st.integers(-3, 3), st.booleans(), st.text(max_size=3), st.none(), st.floats(0, 2), st.lists(st.integers(), max_size=2)),
+        max_size=4,
+    ),
+)
+def test_the_fast_path_for_frames_agrees_with_the_converter(schema, data):
+    # Busy rooms send mostly flat frames (choose); they skip cattrs, which must change nothing.
+    fast = _fast_structure(dict(data), schema)
+    try:
+        slow = attrs.asdict(CONVERTER.structure(dict(data), schema), recurse=False)
+    except Exception:  # noqa: BLE001 - any refusal: the fast path must refuse too
+        slow = None
+    assert fast == slow, (schema.__name__, data)
 
 
 # --- crash and restart ------------------------------------------------------------------------
