@@ -17,7 +17,7 @@ import random
 import re
 import secrets
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -181,6 +181,8 @@ class Session:
     timeout_from: str = ""  # the phase a time-out interrupted
     ended_at: float | None = None
     version: int = 0  # events applied
+    # parts of views that depend on the deck alone, built once: (kind, ...) -> value
+    static: dict[tuple[str, ...], Any] = attrs.field(factory=dict, eq=False, repr=False)
 
     @property
     def rounds(self) -> int:
@@ -719,8 +721,14 @@ def group_view(session: Session, org_index: int, group: str) -> dict[str, Any]:
 
 
 def group_views(session: Session, wanted: Iterable[tuple[int, str]]) -> dict[tuple[int, str], dict[str, Any]]:
-    """The views of several groups at once: what groups share (the session's clock, an
-    organisation's roster, metrics and changes, the debrief) is computed once for all."""
+    """The views of several groups at once."""
+    return dict(iter_group_views(session, wanted))
+
+
+def iter_group_views(session: Session, wanted: Iterable[tuple[int, str]]) -> Iterator[tuple[tuple[int, str], dict[str, Any]]]:
+    """The views of several groups, one at a time, so that the first can be on its way while
+    the rest are built. What groups share (the session's clock, an organisation's roster,
+    metrics and changes, the debrief) is computed once for all."""
     ended = session.phase in ("debrief", "ended")
     head = {
         "code": session.code,
@@ -733,15 +741,13 @@ def group_views(session: Session, wanted: Iterable[tuple[int, str]]) -> dict[tup
     }
     shared: dict[int, dict[str, Any]] = {}
     summary = debrief(session) if ended else None
-    out = {}
     for org_index, group in wanted:
         if org_index not in shared:
             shared[org_index] = _org_shared(session, org_index)
         view = _group_view(session, org_index, group, head, shared[org_index])
         if summary is not None:
             view["debrief"] = summary
-        out[org_index, group] = view
-    return out
+        yield (org_index, group), view
 
 
 def _org_shared(session: Session, org_index: int) -> dict[str, Any]:
@@ -766,46 +772,90 @@ def _org_shared(session: Session, org_index: int) -> dict[str, Any]:
 
 
 def _group_view(session: Session, org_index: int, group: str, head: dict[str, Any], shared: dict[str, Any]) -> dict[str, Any]:
-    deck = session.deck
     org = session.orgs[org_index]
-    visible = set(deck.visible_metrics(group)) if session.phase not in ("debrief", "ended") else set(deck.metrics)
-    pattern = deck.patterns[org.pattern]
-    opened = session.book.pattern(org.pattern).open
-    card = session.book.cards.get(org.card) if org.card else None
+    visible = _visible(session, group)
     view: dict[str, Any] = {
         "session": head,
         "org": org_index,
         "group": group,
-        "group_name": deck.groups[group].name,
-        "brief": deck.groups[group].brief,
-        "pattern": {
-            "id": org.pattern,
-            "label": pattern.label or org.pattern,
-            "description": pattern.description,
-            "talk_to": sorted(b for a, b in opened if a == group),
-            "hear_from": sorted(a for a, b in opened if b == group),
-            "closed_to": sorted(g for g in GROUPS if g != group and (group, g) not in opened),
-        },
-        "groups": {g: deck.groups[g].name for g in GROUPS},
+        **_static_group(session, group),
+        "pattern": _static_pattern(session, org.pattern, group),
         "roster": shared["roster"],
         "metrics": {name: entry for name, entry in shared["metrics"].items() if name in visible},
         "progress": shared["progress"],
         "messages": [m for m in org.messages if m["to"] == group or m["from"] == group][-50:],
-        "prompts": list(deck.groups[group].timeout) if session.phase == "timeout" else [],
+        "prompts": list(session.deck.groups[group].timeout) if session.phase == "timeout" else [],
     }
-    if card is not None and session.phase != "lobby":
-        text = [card.text[k] for k in ("all", group) if k in card.text]
-        view["card"] = {
-            "id": card.id,
-            "title": card.title or card.id,
-            "text": text,
-            "options": [
-                {"id": o.id, "label": o.label, "description": o.description, "default": o.default} for o in card.options if o.group == group
-            ],
-        }
+    if org.card and session.phase != "lobby":
+        card = _static_card(session, org.card, group)
+        if card is not None:
+            view["card"] = card
     if shared["changes"] is not None:
         view["changes"] = [change for metric, change in shared["changes"] if metric in visible]
     return view
+
+
+# Views are rebuilt for every group at every phase change; what depends on the deck alone is
+# built once per session. The parts are shared between views, which are encoded and sent,
+# never changed.
+
+
+def _visible(session: Session, group: str) -> frozenset[str]:
+    if session.phase in ("debrief", "ended"):
+        return frozenset(session.deck.metrics)
+    key = ("visible", group)
+    if key not in session.static:
+        session.static[key] = frozenset(session.deck.visible_metrics(group))
+    return session.static[key]
+
+
+def _static_group(session: Session, group: str) -> dict[str, Any]:
+    key = ("group", group)
+    if key not in session.static:
+        deck = session.deck
+        session.static[key] = {
+            "group_name": deck.groups[group].name,
+            "brief": deck.groups[group].brief,
+            "groups": {g: deck.groups[g].name for g in GROUPS},
+        }
+    return session.static[key]
+
+
+def _static_pattern(session: Session, pattern_id: str, group: str) -> dict[str, Any]:
+    key = ("pattern", pattern_id, group)
+    if key not in session.static:
+        pattern = session.deck.patterns[pattern_id]
+        opened = session.book.pattern(pattern_id).open
+        session.static[key] = {
+            "id": pattern_id,
+            "label": pattern.label or pattern_id,
+            "description": pattern.description,
+            "talk_to": sorted(b for a, b in opened if a == group),
+            "hear_from": sorted(a for a, b in opened if b == group),
+            "closed_to": sorted(g for g in GROUPS if g != group and (group, g) not in opened),
+        }
+    return session.static[key]
+
+
+def _static_card(session: Session, card_id: str, group: str) -> dict[str, Any] | None:
+    key = ("card", card_id, group)
+    if key not in session.static:
+        card = session.book.cards.get(card_id)
+        session.static[key] = (
+            None
+            if card is None
+            else {
+                "id": card.id,
+                "title": card.title or card.id,
+                "text": [card.text[k] for k in ("all", group) if k in card.text],
+                "options": [
+                    {"id": o.id, "label": o.label, "description": o.description, "default": o.default}
+                    for o in card.options
+                    if o.group == group
+                ],
+            }
+        )
+    return session.static[key]
 
 
 def roster(session: Session, org_index: int) -> dict[str, list[str]]:

@@ -24,7 +24,8 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ from game.session import (
     decide,
     facilitator_view,
     group_view,
-    group_views,
+    iter_group_views,
     new_code,
     personal,
     progress,
@@ -81,15 +82,27 @@ MAX_ORGS = 100
 FLUSH_INTERVAL = 0.25  # at most four coalesced updates a second
 
 
+Committed = Callable[[BaseException | None], None]
+
+
+def settle_future(done: asyncio.Future[None], failure: BaseException | None) -> None:
+    if done.done():
+        return
+    if failure is None:
+        done.set_result(None)
+    else:
+        done.set_exception(failure)
+
+
 def settle_heap() -> None:
-    """Collect garbage, then take everything that survived out of the collector's sight.
+    """Collect young garbage, then take everything that survived out of the collector's sight.
 
     A room's long-lived objects (connections, seats, the deck) are made in the lobby. Left
     in the oldest generation, each full collection walks all of them: 25 to 130 ms at 2,000
     seats, a stall in the middle of a fan-out. Called as each round starts, when the room is
     reading its brief; ``gc.unfreeze`` gives them back when the session ends.
     """
-    gc.collect()
+    gc.collect(1)  # the young generations only: a full collection is the stall this avoids
     gc.freeze()
 
 
@@ -354,6 +367,7 @@ class Hub:
             self.reply(ws, {"type": "welcome", "protocol": PROTOCOL_VERSION, "role": "seat", "seat": seat_id})
         self.reply(ws, {"type": "view", "view": group_view(session, seat.org, seat.group)})
         self.reply(ws, {"type": "you", "you": personal(session, seat)})
+        actor = Actor("seat", seat_id)
         async for frame in ws:
             command = self.command(ws, frame, limit, SEAT_MESSAGES)
             if command is None:
@@ -364,18 +378,23 @@ class Hub:
                 self.reply(ws, {"type": "pong", "ref": ref})
                 continue
             try:
-                await self.submit(Actor("seat", seat_id), command)
+                self.accept(actor, command, partial(self.acknowledge, ws, seat_id, ref, kind))
             except Refused as refused:
                 self.stats["refused"] += 1
                 self.reply(ws, error(refused.code, refused.message, ref))
                 if refused.code == "not_found":
                     await ws.close(CLOSE_KICKED, "this seat was removed")
                     return
-                continue
-            ack: dict[str, Any] = {"type": "ack", "ref": ref, "command": kind}
-            if kind in ("choose", "answer") and self.session is not None and seat_id in self.session.seats:
-                ack["you"] = personal(self.session, self.session.seats[seat_id])
-            self.reply(ws, ack)
+
+    def acknowledge(self, ws: ServerConnection, seat_id: str, ref: Any, kind: str, failure: BaseException | None) -> None:
+        """A participant's command is on disk (or could not be saved): tell them."""
+        if isinstance(failure, Refused):
+            self.reply(ws, error(failure.code, failure.message, ref))
+            return
+        ack: dict[str, Any] = {"type": "ack", "ref": ref, "command": kind}
+        if kind in ("choose", "answer") and self.session is not None and seat_id in self.session.seats:
+            ack["you"] = personal(self.session, self.session.seats[seat_id])
+        self.reply(ws, ack)
 
     async def serve_facilitator(self, ws: ServerConnection, limit: RateLimit) -> None:
         self.fac_conns.add(ws)
@@ -452,8 +471,11 @@ class Hub:
         log.info("session %s created: deck %s, %d organisations", session.code, deck.id, orgs)
         return session
 
-    async def submit(self, actor: Actor, command: dict[str, Any]) -> list[Event]:
-        """Decide, apply, journal, then fan out. Raises :class:`Refused`."""
+    def accept(self, actor: Actor, command: dict[str, Any], committed: Committed) -> list[Event]:
+        """Decide and apply at once; journal in the next group commit, then fan out and call
+        ``committed(None)`` (or ``committed(Refused)`` if the journal failed). Raises
+        :class:`Refused` when the command is refused. A connection need not wait for its
+        commit to read its next frame: that keeps a storm of choices moving."""
         session = self.session
         if session is None:
             raise Refused("no_session", "no session is running")
@@ -461,16 +483,30 @@ class Hub:
             raise Refused("unavailable", "the server cannot write its journal; ask the facilitator")
         events = decide(session, actor, command, time.time())
         if not events:
+            committed(None)
             return events
         for event in events:
             session.apply(event)
-        await self.enqueue(session.id, events)
-        self.after(events)
+        self.batch.append((session.id, events, partial(self.fan_out_then, events, committed)))
+        self.wake.set()
+        return events
+
+    def fan_out_then(self, events: list[Event], committed: Committed, failure: BaseException | None) -> None:
+        if failure is None:
+            self.after(events)
+        committed(failure)
+
+    async def submit(self, actor: Actor, command: dict[str, Any]) -> list[Event]:
+        """:meth:`accept`, returning once the events are on disk and fanned out."""
+        done: asyncio.Future[None] = self.loop.create_future()
+        events = self.accept(actor, command, partial(settle_future, done))
+        await done
         return events
 
     async def enqueue(self, session_id: str, events: list[Event]) -> None:
+        """Journal events that no command decided (a new session), and wait for the disk."""
         done: asyncio.Future[None] = self.loop.create_future()
-        self.batch.append((session_id, events, done))
+        self.batch.append((session_id, events, partial(settle_future, done)))
         self.wake.set()
         await done
 
@@ -487,15 +523,16 @@ class Hub:
             except Exception as exc:  # noqa: BLE001
                 self.broken = True
                 log.error("journal write failed (%s): %s; refusing further input", type(exc).__name__, exc)
-                for _, _, done in batch:
-                    if not done.done():
-                        done.set_exception(Refused("unavailable", "the server could not save that; try again"))
+                for _, _, committed in batch:
+                    committed(Refused("unavailable", "the server could not save that; try again"))
                 continue
             self.stats["commits"] += 1
-            for _, events, done in batch:
+            for _, events, committed in batch:
                 self.stats["committed"] += len(events)
-                if not done.done():
-                    done.set_result(None)
+                try:
+                    committed(None)
+                except Exception as exc:  # noqa: BLE001 - one bad fan-out must not stop the journal
+                    log.error("after a commit (%s): %s", type(exc).__name__, exc)
 
     def _write(self, batch: list[tuple[str, list[Event], Any]]) -> None:
         by_session: dict[str, list[Event]] = {}
@@ -616,9 +653,8 @@ class Hub:
             for sid, conn in self.seat_conns.items():
                 seat = session.seats[sid]
                 groups.setdefault((seat.org, seat.group), []).append(conn)
-            views = group_views(session, groups)
-            for key, conns in groups.items():
-                self.send(conns, encode_bytes({"type": "view", "view": views[key]}))
+            for key, view in iter_group_views(session, groups):
+                self.send(groups[key], encode_bytes({"type": "view", "view": view}))
             if everyone:
                 for sid in list(self.seat_conns):
                     self.send_personal(sid)
