@@ -3,16 +3,21 @@
 Starts ``crossroads server`` in its own process, then client processes that join N
 participants (spread over loopback addresses 127.0.1.x so the per-address join limit holds)
 and play whole rounds. In the same run it measures two baselines on the same machine:
-a bare websockets server broadcasting a payload of the same size to the same clients, and
-a bare echo server for acknowledgement round trips. Prints p50 and p99 for:
+a bare websockets server broadcasting to the same clients, and a bare echo server for
+acknowledgement round trips. Prints p50 and p99 for:
 
-- choice acknowledgement (send ``choose`` -> ``ack``), beside the echo round trip;
+- choice acknowledgement (every bot sends ``choose`` at once -> its ``ack``), beside the
+  echo round trip under the same burst, one burst per round;
 - broadcast (facilitator sends ``advance`` -> every participant has the new phase's view),
   beside the bare broadcast, which sends every client one of our real views (so the clients
   parse the same bytes in both runs and the difference is the server's);
 - resolution to every client (facilitator advances from choose -> every participant has the
   reveal view);
 - memory per idle connection of the server process, beside the bare server's.
+
+Both runs get one unmeasured warm-up broadcast (ours: the first brief). The client processes
+run without the garbage collector and keep only what a bot needs from a view, so a
+collection in the measuring instrument does not land in one run's timings.
 
 Everything stays on 127.0.0.0/8, every wait has a time limit, and it stops by itself.
 
