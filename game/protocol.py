@@ -49,6 +49,7 @@ ERROR_CODES = {
     "session_exists": "a session is already running; end it first",
     "deck_invalid": "the deck does not load; the message lists the problems",
     "too_many_joins": "too many join attempts from this address; wait a minute",
+    "unavailable": "the server cannot write its journal; nothing was accepted",
 }
 
 

@@ -343,6 +343,18 @@ def test_the_fast_path_for_frames_agrees_with_the_converter(schema, data):
     assert fast == slow, (schema.__name__, data)
 
 
+async def test_a_journal_that_cannot_be_written_refuses_input_instead_of_pretending(hub):
+    fac, code, players = await room_in_choose(hub)
+    hub.journal.db.close()  # the disk is gone: every write from now on fails
+    answer = await players["bottom"].request({"type": "choose", "round": 1, "option": "voucher"})
+    assert answer["type"] == "error" and answer["code"] == "unavailable", answer
+    again = await players["top"].request({"type": "choose", "round": 1, "option": "visit_desk"})
+    assert again["code"] == "unavailable", "no input is taken once the journal has failed"
+    refused = await fac.request({"type": "advance"})
+    assert refused["code"] == "unavailable"
+    assert (await players["top"].request({"type": "ping"}))["type"] == "pong", "the server is still up"
+
+
 # --- crash and restart ------------------------------------------------------------------------
 
 

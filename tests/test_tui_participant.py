@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import Input, OptionList, RichLog, Static, TextArea
 
 from game.client import SeatStore
-from game.tui.participant import Conversation, HelpScreen, JoinScreen, ParticipantApp, PlayScreen
+from game.tui.participant import ChoosePane, Chosen, Conversation, HelpScreen, JoinScreen, ParticipantApp, PlayScreen
 from game.tui.widgets import StatusBar
 from server.hub import Hub
 from tests.test_server import advance, base, new_session
@@ -166,6 +166,22 @@ async def test_errors_from_the_server_are_shown_not_raised(hub, tmp_path):
         assert response is None
         await pilot.pause()
         assert any("closed" in n.message for n in app._notifications)
+
+
+async def test_a_pick_that_arrives_after_the_card_changed_does_not_count_for_the_new_round(hub, tmp_path):
+    # A busy terminal may handle Enter late; by then the next card may be on screen. The pick
+    # goes with the round it was made in, so the server refuses it instead of counting it.
+    fac, code = await new_session(hub)
+    app, player = await play_app(hub, tmp_path, code)
+    async with app.run_test(size=(110, 34), notifications=True) as pilot:
+        await fac.request({"type": "start"})
+        for phase in ("talk", "choose", "reveal", "brief", "talk", "choose"):
+            await advance(fac, hub, phase)
+        await wait_for(pilot, lambda: app.view["session"]["phase"] == "choose" and app.view["session"]["round"] == 2)
+        late = app.screen.query_one(ChoosePane)
+        late.post_message(Chosen(app.view["card"]["options"][0]["id"], 1))
+        await wait_for(pilot, lambda: any("round 1" in n.message for n in app._notifications), what="the refusal shown")
+        assert player.seat not in hub.session.orgs[0].choices, "nothing was counted for round 2"
 
 
 async def test_the_app_shows_connection_loss_and_recovers_when_the_server_restarts(tmp_path):

@@ -57,9 +57,12 @@ class ConnectionChanged(Message):
 
 @dataclass
 class Chosen(Message):
-    """A player picked an option (posted by the choose pane, handled by the app)."""
+    """A player picked an option (posted by the choose pane, handled by the app). It carries
+    the round of the card it was picked from: if the card has changed by the time the app
+    sends it, the server refuses it as stale instead of counting it for the new round."""
 
     option: str
+    round: int
 
 
 @dataclass
@@ -290,8 +293,9 @@ class ChoosePane(Vertical):
 
     @on(OptionList.OptionSelected, "#options")
     def picked(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id:
-            self.post_message(Chosen(event.option.id))
+        offered = [o["id"] for o in (self.view.get("card") or {}).get("options", [])]
+        if event.option.id and event.option.id in offered:
+            self.post_message(Chosen(event.option.id, self.view["session"]["round"]))
 
 
 class TimeoutPane(VerticalScroll):
@@ -610,7 +614,7 @@ class ParticipantApp(App[None]):
 
     @on(Chosen)
     def choose(self, event: Chosen) -> None:
-        self.request_in_background({"type": "choose", "round": self.view["session"]["round"], "option": event.option})
+        self.request_in_background({"type": "choose", "round": event.round, "option": event.option})
 
     @on(Said)
     def say(self, event: Said) -> None:
