@@ -15,9 +15,9 @@ acknowledgement round trips. Prints p50 and p99 for:
   reveal view);
 - memory per idle connection of the server process, beside the bare server's.
 
-Both runs get one unmeasured warm-up broadcast (ours: the first brief). The client processes
-run without the garbage collector and keep only what a bot needs from a view, so a
-collection in the measuring instrument does not land in one run's timings.
+Both runs get one unmeasured warm-up broadcast (ours: the first brief) and fresh client
+processes. The clients run without the garbage collector and keep only what a bot needs
+from a view, so a collection in the measuring instrument does not land in one run's timings.
 
 Everything stays on 127.0.0.0/8, every wait has a time limit, and it stops by itself.
 
@@ -246,8 +246,8 @@ async def client_main(pipe) -> None:
 
 def client_process(pipe) -> None:
     # The clients are the measuring instrument: their garbage collections (1,000 connections
-    # each) would land in the timings of either server at random. A run is short; the
-    # collector stays off.
+    # each) would land in the timings of either server at random. The collector is off; each
+    # server gets fresh client processes.
     gc.disable()
     asyncio.run(client_main(pipe))
 
@@ -450,19 +450,9 @@ async def run(args) -> None:
         clients.all("close", lambda i: None)
         await fac.close()
 
-        # idle connections held by our server
-        await asyncio.sleep(1)
-        before = rss_kib(server.pid)
-        clients.all("idle", lambda i: (f"{url}/v1/join", *clients.split(args.idle, i, offset=100_000)))
-        await asyncio.sleep(2)
-        ours_kib = (rss_kib(server.pid) - before) / args.idle
-        print(
-            f"our server holds {args.idle:,} idle connections: {ours_kib:.1f} KiB each "
-            f"(server RSS {rss_kib(server.pid) / 1024:.0f} MiB, {base_rss / 1024:.0f} MiB at start)"
-        )
-        clients.all("close", lambda i: None)
-
-        # baselines
+        # baselines, with fresh client processes, as our run had
+        clients.stop()
+        clients = Clients(args.procs)
         proc = ctx.Process(target=bare_server_process, args=(theirs, sample), daemon=True)
         proc.start()
         bare_port = ours.recv()
@@ -488,6 +478,18 @@ async def run(args) -> None:
             echo += flat(clients.all("echo_burst", lambda i: 80))
         clients.all("close", lambda i: None)
         proc.kill()
+
+        # idle connections held by our server
+        await asyncio.sleep(1)
+        before = rss_kib(server.pid)
+        clients.all("idle", lambda i: (f"{url}/v1/join", *clients.split(args.idle, i, offset=100_000)))
+        await asyncio.sleep(2)
+        ours_kib = (rss_kib(server.pid) - before) / args.idle
+        print(
+            f"our server holds {args.idle:,} idle connections: {ours_kib:.1f} KiB each "
+            f"(server RSS {rss_kib(server.pid) / 1024:.0f} MiB, {base_rss / 1024:.0f} MiB at start)"
+        )
+        clients.all("close", lambda i: None)
 
         print()
         print(f"view payload {payload_size:,} bytes on average; the bare broadcast sends one of these views ({len(sample):,} bytes)")
