@@ -294,9 +294,12 @@ class Hub:
                 self.last_seen[seat_id] = time.time()
                 self.dirty_facilitator = True
 
-    def command(self, ws: ServerConnection, frame: str | bytes, limit: RateLimit, schemas: dict[str, type]) -> dict[str, Any] | None:
-        """The command in a frame, or None when the frame was answered here: a bad frame gets
-        its error, a flood first a warning and then the connection closed."""
+    def command(
+        self, ws: ServerConnection, frame: str | bytes, limit: RateLimit, schemas: dict[str, type]
+    ) -> tuple[Any, dict[str, Any]] | None:
+        """``(ref, command)`` from a frame, or None when the frame was answered here: a ping
+        gets its pong, a bad frame its error, a flood first a warning and then the connection
+        closed."""
         self.stats["frames"] += 1
         self.last_input = time.monotonic()
         if not limit.allow():
@@ -307,11 +310,16 @@ class Hub:
                 self.reply(ws, error("rate_limited", "too many messages; slow down"))
             return None
         try:
-            return parse_frame(frame, schemas)
+            command = parse_frame(frame, schemas)
         except BadFrame as bad:
             self.stats["refused"] += 1
             self.reply(ws, error(bad.code, bad.message, bad.ref))
             return None
+        ref = command.pop("ref")
+        if command["type"] == "ping":
+            self.reply(ws, {"type": "pong", "ref": ref})
+            return None
+        return ref, command
 
     def reply(self, ws: ServerConnection, message: dict[str, Any]) -> None:
         """Answer one connection. Like the fan-out, this writes without waiting, so replies and
@@ -321,13 +329,10 @@ class Hub:
     async def serve_join(self, ws: ServerConnection, limit: RateLimit) -> str:
         self.reply(ws, {"type": "welcome", "protocol": PROTOCOL_VERSION, "role": "join"})
         async for frame in ws:
-            command = self.command(ws, frame, limit, JOIN_MESSAGES)
-            if command is None:
+            received = self.command(ws, frame, limit, JOIN_MESSAGES)
+            if received is None:
                 continue
-            ref = command.pop("ref")
-            if command["type"] == "ping":
-                self.reply(ws, {"type": "pong", "ref": ref})
-                continue
+            ref, command = received
             session = self.session
             code = command["code"].strip().upper()
             if session is None or session.phase == "ended":
@@ -369,14 +374,11 @@ class Hub:
         self.reply(ws, {"type": "you", "you": personal(session, seat)})
         actor = Actor("seat", seat_id)
         async for frame in ws:
-            command = self.command(ws, frame, limit, SEAT_MESSAGES)
-            if command is None:
+            received = self.command(ws, frame, limit, SEAT_MESSAGES)
+            if received is None:
                 continue
-            ref = command.pop("ref")
+            ref, command = received
             kind = command["type"]
-            if kind == "ping":
-                self.reply(ws, {"type": "pong", "ref": ref})
-                continue
             try:
                 self.accept(actor, command, partial(self.acknowledge, ws, seat_id, ref, kind))
             except Refused as refused:
@@ -402,15 +404,12 @@ class Hub:
         if self.session:
             self.reply(ws, self.facilitator_message())
         async for frame in ws:
-            command = self.command(ws, frame, limit, FACILITATOR_MESSAGES)
-            if command is None:
+            received = self.command(ws, frame, limit, FACILITATOR_MESSAGES)
+            if received is None:
                 continue
-            ref = command.pop("ref")
+            ref, command = received
             kind = command["type"]
             try:
-                if kind == "ping":
-                    self.reply(ws, {"type": "pong", "ref": ref})
-                    continue
                 if kind == "create_session":
                     session = await self.create(command)
                     self.reply(ws, {"type": "ack", "ref": ref, "command": kind, "code": session.code, "session": session.id})
