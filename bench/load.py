@@ -159,13 +159,17 @@ async def client_main(pipe) -> None:
                 pipe.send(("ok", len(players)))
             elif command == "choose":
                 round_ = args
-                sent = {}
+                # the frames are made before the burst, as the echo burst's frame is
+                frames = []
                 for p in players:
-                    if p.phase != "choose" or not p.options:
-                        continue
-                    ref = next(refs)
+                    if p.phase == "choose" and p.options:
+                        ref = next(refs)
+                        choice = {"type": "choose", "round": round_, "option": p.options[ref % len(p.options)], "id": ref}
+                        frames.append((ref, p, json.dumps(choice)))
+                sent = {}
+                for ref, p, frame in frames:
                     sent[ref] = (p, time.monotonic())
-                    await p.ws.send(json.dumps({"type": "choose", "round": round_, "option": p.options[ref % len(p.options)], "id": ref}))
+                    await p.ws.send(frame)
                 end = time.monotonic() + TIMEOUT
                 while time.monotonic() < end and any(ref not in p.acks for ref, (p, _) in sent.items()):
                     await asyncio.sleep(0.02)
