@@ -236,6 +236,7 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.journal.close()
+        gc.unfreeze()  # what the rounds set aside is collectable again once the server stops
 
     # -- the handshake ----------------------------------------------------------------------
 
