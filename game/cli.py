@@ -246,15 +246,44 @@ def server(host: str, port: int, data_dir: str | None, certfile: str | None, key
     asyncio.run(run_server(host, port, Path(data_dir or default_data_dir()), certfile, keyfile, click.echo))
 
 
+def session_options(deck_default: str | None):
+    """The options that describe a new session, shared by ``host`` and ``facilitate``."""
+
+    def decorate(command):
+        command = click.option("--seed", default=None, type=int, help="Seed for cards and bots (default: random).")(command)
+        command = click.option(
+            "--patterns", default="", help="Comma-separated patterns, cycled over the organisations (default: the deck's default)."
+        )(command)
+        command = click.option(
+            "--orgs", default=1, show_default=True, type=click.IntRange(1, 100), help="Organisations playing side by side."
+        )(command)
+        return click.argument("deck", default=deck_default, required=False)(command)
+
+    return decorate
+
+
+def create_request(deck: str, orgs: int, patterns: str, seed: int | None) -> dict:
+    """The ``create_session`` fields for DECK (a bundled name or a file), checked here first
+    so that a typo is reported before anything starts."""
+    loaded = _load_or_exit(deck)
+    wanted = [p.strip() for p in patterns.split(",") if p.strip()]
+    for name in wanted:
+        if name not in loaded.patterns:
+            raise click.BadParameter(f'unknown pattern "{name}"; this deck has {", ".join(loaded.patterns)}', param_hint="--patterns")
+    create: dict = {"orgs": orgs, "patterns": wanted, "seed": seed}
+    if deck in bundled_decks():
+        create["deck"] = deck
+    else:
+        create["deck_toml"] = resolve_deck(deck).read_text(encoding="utf-8")
+    return create
+
+
 @main.command()
-@click.argument("deck", default="interlodge")
-@click.option("--orgs", default=1, show_default=True, type=click.IntRange(1, 100), help="Organisations playing side by side.")
-@click.option("--patterns", default="", help="Comma-separated patterns, cycled over the organisations (default: the deck's default).")
+@session_options("interlodge")
 @click.option("--host", "bind", default="0.0.0.0", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port participants connect to.")
 @click.option("--data", "data_dir", default=None, help="Folder for the journal and the facilitator secret [default: the user data folder].")
-@click.option("--seed", default=None, type=int, help="Seed for cards and bots (default: random).")
-def host(deck: str, orgs: int, patterns: str, bind: str, port: int, data_dir: str | None, seed: int | None) -> None:
+def host(deck: str, orgs: int, patterns: str, seed: int | None, bind: str, port: int, data_dir: str | None) -> None:
     """Host a session of DECK: the server runs in this process beside the facilitator console.
 
     Shows the join code and the address participants type. If the data folder holds a
@@ -263,17 +292,7 @@ def host(deck: str, orgs: int, patterns: str, bind: str, port: int, data_dir: st
     from game.tui.embedded import EmbeddedServer, lan_address
     from game.tui.facilitator import FacilitatorApp
 
-    loaded = _load_or_exit(deck)
-    wanted = [p.strip() for p in patterns.split(",") if p.strip()]
-    for name in wanted:
-        if name not in loaded.patterns:
-            raise click.BadParameter(f'unknown pattern "{name}"; this deck has {", ".join(loaded.patterns)}', param_hint="--patterns")
-    path = resolve_deck(deck)
-    create = {"orgs": orgs, "patterns": wanted, "seed": seed}
-    if deck in bundled_decks():
-        create["deck"] = deck
-    else:
-        create["deck_toml"] = path.read_text(encoding="utf-8")
+    create = create_request(deck, orgs, patterns, seed)
     server = EmbeddedServer(Path(data_dir or default_data_dir()), bind, port)
     address = f"{lan_address() if bind in ('0.0.0.0', '') else bind}:{port}"
     FacilitatorApp("", "", join_address=address, create=create, embedded=server).run()
@@ -281,9 +300,13 @@ def host(deck: str, orgs: int, patterns: str, bind: str, port: int, data_dir: st
 
 @main.command()
 @click.argument("url")
+@session_options(None)
 @click.option("--secret-file", default=None, help="File holding the facilitator secret [default: the local server's].")
-def facilitate(url: str, secret_file: str | None) -> None:
+def facilitate(url: str, deck: str | None, orgs: int, patterns: str, seed: int | None, secret_file: str | None) -> None:
     """Open the facilitator console against a running crossroads server at URL.
+
+    With DECK (a bundled deck's name or a deck file), a new session of it starts when the
+    server has none running; otherwise the console shows the session that is running.
 
     The secret is read from --secret-file, else from $CROSSROADS_SECRET, else from the
     local server's data folder.
@@ -292,11 +315,12 @@ def facilitate(url: str, secret_file: str | None) -> None:
 
     from game.tui.facilitator import FacilitatorApp, read_secret
 
+    create = create_request(deck, orgs, patterns, seed) if deck else None
     try:
         secret = read_secret(os.environ.get("CROSSROADS_SECRET", ""), secret_file or str(Path(default_data_dir()) / "facilitator.secret"))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    FacilitatorApp(url, secret).run()
+    FacilitatorApp(url, secret, create=create).run()
 
 
 if __name__ == "__main__":  # pragma: no cover

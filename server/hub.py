@@ -401,7 +401,9 @@ class Hub:
 
     async def serve_facilitator(self, ws: ServerConnection, limit: RateLimit) -> None:
         self.fac_conns.add(ws)
-        self.reply(ws, {"type": "welcome", "protocol": PROTOCOL_VERSION, "role": "facilitator", "decks": sorted(bundled_decks())})
+        running = self.session.code if self.session is not None and self.session.phase != "ended" else None
+        decks = sorted(bundled_decks())
+        self.reply(ws, {"type": "welcome", "protocol": PROTOCOL_VERSION, "role": "facilitator", "decks": decks, "session": running})
         if self.session:
             self.reply(ws, self.facilitator_message())
         async for frame in ws:

@@ -66,3 +66,19 @@ def test_demo_tells_the_game_round_by_round():
 def test_the_console_script_is_installed():
     result = subprocess.run([sys.executable, "-m", "game.cli", "deck", "check", "interlodge"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_session_options_are_checked_before_anything_starts(tmp_path):
+    result = CliRunner().invoke(main, ["facilitate", "ws://127.0.0.1:9", "interlodge", "--patterns", "silo"])
+    assert result.exit_code == 2 and 'unknown pattern "silo"' in result.output and "silos" in result.output
+    result = CliRunner().invoke(main, ["host", "nosuchdeck", "--port", "0", "--data", str(tmp_path)])
+    assert result.exit_code != 0 and "nosuchdeck" in result.output and "Traceback" not in result.output
+
+
+def test_a_deck_file_is_sent_as_text_and_a_bundled_one_by_name():
+    from game.cli import create_request
+
+    bundled = create_request("interlodge", 3, "silos, desk_voice", 7)
+    assert bundled == {"orgs": 3, "patterns": ["silos", "desk_voice"], "seed": 7, "deck": "interlodge"}
+    from_file = create_request(str(TEST_DECKS / "tiny.toml"), 1, "", None)
+    assert "deck" not in from_file and from_file["deck_toml"] == (TEST_DECKS / "tiny.toml").read_text(encoding="utf-8")

@@ -116,6 +116,28 @@ async def test_the_console_runs_a_session_from_its_keys(hub, tmp_path):
         assert players
 
 
+async def test_a_console_on_a_server_without_a_session_says_how_to_start_one(hub):
+    app = FacilitatorApp(base(hub), hub.secret)
+    async with app.run_test(size=(150, 44)) as pilot:
+        await wait_for(pilot, lambda: any("No session is running" in line.plain for line in app.events), what="the hint")
+        hint = next(line.plain for line in app.events if "No session is running" in line.plain)
+        assert f"crossroads facilitate {base(hub)} DECK" in hint
+        assert hub.session is None
+
+
+async def test_a_console_asked_for_a_deck_shows_the_session_already_running_instead(hub):
+    first = FacilitatorApp(base(hub), hub.secret, create={"deck": "interlodge", "orgs": 2})
+    async with first.run_test(size=(150, 44)) as pilot:
+        await wait_for(pilot, lambda: hub.session is not None and first.view, what="first session")
+    code = hub.session.code
+    second = FacilitatorApp(base(hub), hub.secret, create={"deck": "friction", "orgs": 1})
+    async with second.run_test(size=(150, 44)) as pilot:
+        await wait_for(pilot, lambda: second.view, what="the running session's view")
+        assert second.view["session"]["code"] == code and hub.session.deck.id == "interlodge"
+        assert any(f"Session {code} is already running" in line.plain for line in second.events)
+        assert not any("Could not create" in line.plain for line in second.events)
+
+
 async def test_host_mode_resumes_an_unfinished_session(tmp_path):
     data = tmp_path / "host"
     first = FacilitatorApp("", "", create={"deck": "interlodge", "seed": 1}, embedded=EmbeddedServer(data))

@@ -224,8 +224,17 @@ class FacilitatorApp(App[None]):
     def on_server_message(self, event: ServerMessage) -> None:
         message = event.message
         kind = message.get("type")
-        if kind == "welcome" and self.create and not self.view:
-            self.create_session(self.create)
+        if kind == "welcome":
+            running = message.get("session")
+            if running and self.create:
+                self.log_line(f"Session {running} is already running on this server; this console shows it.", "yellow")
+            elif self.create and not self.view:
+                self.create_session(self.create)
+            elif not running:
+                self.log_line(
+                    f"No session is running on this server. Start one from here: crossroads facilitate {self.url} DECK --orgs N",
+                    "yellow",
+                )
         elif kind == "facilitator_view":
             self.show(message["view"])
         elif kind == "message":
