@@ -80,6 +80,8 @@ class Link:
         self.stopped = False
 
     def _set(self, state: str, reason: str = "") -> None:
+        if (state, reason) == (self.state, self.reason):
+            return  # each failed attempt to reconnect is not news
         self.state, self.reason = state, reason
         self.on_state(state, reason)
 

@@ -197,6 +197,8 @@ async def test_the_app_shows_connection_loss_and_recovers_when_the_server_restar
         await first.close()
         await wait_for(pilot, lambda: status.connection[0] == "reconnecting", what="reconnecting state")
         assert "reconnecting" in widget_text(status.query_one("#connection", Static))
+        await pilot.pause(1.5)  # several attempts fail meanwhile; they are one piece of news
+        assert [state for state, _ in app.connection_log].count("reconnecting") == 1, app.connection_log
         second = Hub(tmp_path / "data", flush_interval=0.05)
         await second.start("127.0.0.1", port)
         try:
