@@ -717,12 +717,8 @@ def _change_view(session: Session, change: Change) -> dict[str, Any]:
 def group_view(session: Session, org_index: int, group: str) -> dict[str, Any]:
     """Everything the players of ``group`` in organisation ``org_index`` may see. Shared by
     all of them, so the server encodes it once per group."""
-    return group_views(session, [(org_index, group)])[org_index, group]
-
-
-def group_views(session: Session, wanted: Iterable[tuple[int, str]]) -> dict[tuple[int, str], dict[str, Any]]:
-    """The views of several groups at once."""
-    return dict(iter_group_views(session, wanted))
+    _, view = next(iter_group_views(session, [(org_index, group)]))
+    return view
 
 
 def iter_group_views(session: Session, wanted: Iterable[tuple[int, str]]) -> Iterator[tuple[tuple[int, str], dict[str, Any]]]:
