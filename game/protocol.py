@@ -7,6 +7,7 @@ sentence, never an exception the server did not expect.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import attrs
@@ -181,6 +182,7 @@ def _strict_converter() -> cattrs.Converter:
 CONVERTER = _strict_converter()
 
 
+@cache
 def _flat_fields(schema: type) -> tuple[tuple[str, type, Any], ...] | None:
     """(name, exact type, default) for a schema whose fields are all int, str or bool; else None."""
     out = []
@@ -192,16 +194,11 @@ def _flat_fields(schema: type) -> tuple[tuple[str, type, Any], ...] | None:
     return tuple(out)
 
 
-_FLAT: dict[type, tuple[tuple[str, type, Any], ...] | None] = {}
-
-
 def _fast_structure(data: dict[str, Any], schema: type) -> dict[str, Any] | None:
     """The command fields of a well-formed frame for a flat schema, checked by hand; None
     sends the frame down the converter, which also words the error of a malformed one.
     (Most frames in a busy room are ``choose``; this keeps them off the slow path.)"""
-    if schema not in _FLAT:
-        _FLAT[schema] = _flat_fields(schema)
-    fields = _FLAT[schema]
+    fields = _flat_fields(schema)
     if fields is None or len(data) > len(fields):
         return None
     out: dict[str, Any] = {}
