@@ -1,7 +1,7 @@
 """Engine benchmark: the rules engine against the same game written by hand.
 
 Prints microseconds per round resolution and games per second for InterLodge with
-random bots, for the engine (``game.engine`` via ``game.simulate.play_game``) and for a
+random bots, for the engine (``game.core.engine`` via ``game.core.simulate.play_game``) and for a
 hand-written plain-Python version of the same deck, with the ratio. The hand-written
 game must reproduce the engine's final metrics exactly, which the benchmark checks
 first, so both sides do the same work (including recording every change with its cause).
@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from game.bots import get_strategy  # noqa: E402
-from game.deck import GROUPS  # noqa: E402
-from game.engine import Rulebook, new_state, resolve_round  # noqa: E402
-from game.loader import load_deck  # noqa: E402
-from game.simulate import play_game  # noqa: E402
+from game.core.bots import get_strategy  # noqa: E402
+from game.core.deck import GROUPS  # noqa: E402
+from game.core.engine import Rulebook, new_state, resolve_round  # noqa: E402
+from game.core.simulate import play_game  # noqa: E402
+from game.deckfiles import load_deck  # noqa: E402
 
 DECK = Path(__file__).resolve().parent.parent / "decks" / "interlodge.toml"
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = """
 import sys, time, tempfile
 sys.path.insert(0, {root!r})
-from game.client import SeatStore
+from game.client.link import SeatStore
 from game.tui.participant import ParticipantApp
 
 async def first_paint(pilot):

@@ -1,4 +1,4 @@
-"""The session server: the thin I/O shell around :mod:`game.session`.
+"""The session server: the thin I/O shell around :mod:`game.core.session`.
 
 Everything that awaits lives here: the websockets handshake (authentication happens in
 ``process_request``, before a connection is accepted), the journal commits, the phase
@@ -35,9 +35,8 @@ from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
-from game.bundled import bundled_decks
-from game.loader import DeckError, load_deck_text
-from game.protocol import (
+from game.core.loader import DeckError, load_deck_text
+from game.core.protocol import (
     CLOSE_ENDED,
     CLOSE_FLOOD,
     CLOSE_KICKED,
@@ -52,7 +51,7 @@ from game.protocol import (
     error,
     parse_frame,
 )
-from game.session import (
+from game.core.session import (
     FACILITATOR,
     SYSTEM,
     Actor,
@@ -72,6 +71,7 @@ from game.session import (
     session_from_event,
     token_hash,
 )
+from game.deckfiles import bundled_decks
 from server.journal import Journal
 
 log = logging.getLogger("crossroads.server")
@@ -453,7 +453,7 @@ class Hub:
             if p not in deck.patterns:
                 raise Refused("bad_field", f'unknown pattern "{p}"; this deck has {", ".join(deck.patterns)}')
         patterns = [patterns[i % len(patterns)] for i in range(orgs)]
-        from game.bots import STRATEGIES
+        from game.core.bots import STRATEGIES
 
         if command["bots"] not in STRATEGIES:
             raise Refused("bad_field", f'unknown bot strategy "{command["bots"]}"; choose from {", ".join(STRATEGIES)}')

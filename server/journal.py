@@ -13,7 +13,7 @@ from pathlib import Path
 
 import orjson
 
-from game.session import Event
+from game.core.session import Event
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from game.engine import Rulebook
-from game.loader import load_deck
+from game.core.engine import Rulebook
+from game.deckfiles import load_deck
 from server.hub import Hub
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from game.protocol import ERROR_CODES, FACILITATOR_MESSAGES, PARTICIPANT_MESSAGES
-from game.session import ALLOWED
+from game.core.protocol import ERROR_CODES, FACILITATOR_MESSAGES, PARTICIPANT_MESSAGES
+from game.core.session import ALLOWED
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -32,7 +32,7 @@ def _section(text: str, heading: str) -> str:
 def test_deck_reference_lists_every_key_of_the_model():
     import attrs
 
-    from game import deck as model
+    from game.core import deck as model
 
     text = (DOCS / "decks.md").read_text()
     reference = text[text.index("## Reference") :]
@@ -57,7 +57,7 @@ def test_deck_reference_lists_every_key_of_the_model():
 
 
 def test_deck_reference_lists_every_expression_name():
-    from game.expr import FUNCTIONS, VARIABLES
+    from game.core.expr import FUNCTIONS, VARIABLES
 
     body = _section((DOCS / "decks.md").read_text(), "### Expressions")
     for name in [*FUNCTIONS, *VARIABLES]:
@@ -67,9 +67,9 @@ def test_deck_reference_lists_every_expression_name():
 def test_the_tutorial_deck_loads_and_its_claim_holds():
     import re
 
-    from game.engine import Rulebook
-    from game.loader import load_deck_text
-    from game.simulate import check_claim
+    from game.core.engine import Rulebook
+    from game.core.loader import load_deck_text
+    from game.core.simulate import check_claim
 
     text = (DOCS / "decks.md").read_text()
     blocks = re.findall(r"```toml\n(.*?)```", text, re.S)
@@ -79,8 +79,7 @@ def test_the_tutorial_deck_loads_and_its_claim_holds():
 
 
 def test_facilitating_guide_covers_every_bundled_deck_and_console_key():
-    from game.bundled import bundled_decks
-    from game.loader import load_deck
+    from game.deckfiles import bundled_decks, load_deck
     from game.tui.facilitator import ConsoleScreen
 
     text = (DOCS / "facilitating.md").read_text()

@@ -1,7 +1,7 @@
 """Join codes in large type, readable from the back of a room.
 
 A 5-row block font for exactly the characters a join code can hold
-(``game.session.CODE_ALPHABET``), so no look-alike ever has to be drawn.
+(``game.core.session.CODE_ALPHABET``), so no look-alike ever has to be drawn.
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Label, OptionList, RichLog, Select, Static
 from textual.widgets.option_list import Option
 
-from game.client import Link, NotConnected, Refused
-from game.deck import GROUPS
+from game.client.link import Link, NotConnected, Refused
+from game.core.deck import GROUPS
 from game.tui.bigtext import big
 from game.tui.participant import ConnectionChanged, HelpScreen, ServerMessage
 from game.tui.text import PHASE_NAMES, SHORT_GROUPS, literal, spark

@@ -36,7 +36,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from game.client import Link, NotConnected, Refused, SeatStore, join_session, normalise_url
+from game.client.link import Link, NotConnected, Refused, SeatStore, join_session, normalise_url
 from game.tui.text import PHASE_HINTS, SHORT_GROUPS, literal, prose
 from game.tui.widgets import StatusBar, changes_list, debrief_renderable, metrics_table
 
@@ -503,8 +503,7 @@ class ParticipantApp(App[None]):
 
     def on_mount(self) -> None:
         if self.demo is not None:
-            from game.bundled import resolve_deck
-            from game.loader import load_deck
+            from game.deckfiles import load_deck, resolve_deck
 
             deck = load_deck(resolve_deck(self.demo.deck))
             if getattr(self.demo, "group", ""):

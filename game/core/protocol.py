@@ -1,6 +1,6 @@
 """The wire protocol: versioned JSON messages with a ``type`` tag (see docs/protocol.md).
 
-Incoming frames are parsed here into plain command dicts for :func:`game.session.decide`;
+Incoming frames are parsed here into plain command dicts for :func:`game.core.session.decide`;
 every way a frame can be wrong becomes a :class:`BadFrame` with an error code and a
 sentence, never an exception the server did not expect.
 """
@@ -16,7 +16,7 @@ import orjson
 from attrs import frozen
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 
-from game.loader import _cattrs_problems, format_path  # one converter style for decks and frames
+from game.core.loader import _cattrs_problems, format_path  # one converter style for decks and frames
 
 PROTOCOL_VERSION = 1
 MAX_FRAME = 64 * 1024

@@ -6,9 +6,9 @@ import os
 
 from click.testing import CliRunner
 
-from game.cli import main
-from game.loader import load_deck
-from game.tui.embedded import PlaytestHost
+from game.cli.main import main
+from game.deckfiles import load_deck
+from game.local.host import PlaytestHost
 from game.tui.participant import DeckProblemsScreen, ParticipantApp, PlayScreen
 from tests.tuihelp import wait_for, widget_text
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from game.deck import LEVERS
-from game.engine import (
+from game.core.deck import LEVERS
+from game.core.engine import (
     EngineError,
     RoundInputs,
     attribution,
@@ -170,8 +170,8 @@ def test_counterfactual_under_the_same_pattern_changes_nothing(tiny_book, seed, 
 
 
 def test_counterfactual_explains_the_pattern_difference(interlodge_book):
-    from game.bots import get_strategy
-    from game.simulate import play_game
+    from game.core.bots import get_strategy
+    from game.core.simulate import play_game
 
     record = play_game(interlodge_book, 11, "silos", get_strategy("random"))
     cf = counterfactual(

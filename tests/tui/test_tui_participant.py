@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from textual.widgets import Input, OptionList, RichLog, Static, TextArea
 
-from game.client import SeatStore
+from game.client.link import SeatStore
 from game.tui.participant import ChoosePane, Chosen, Conversation, HelpScreen, JoinScreen, ParticipantApp, PlayScreen
 from game.tui.widgets import StatusBar
 from server.hub import Hub
-from tests.test_server import advance, base, new_session
+from tests.server.test_server import advance, base, new_session
 from tests.tuihelp import screen_text, wait_for, widget_text
 from tests.wsclient import join
 

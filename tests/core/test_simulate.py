@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from game.bots import STRATEGIES, get_strategy
-from game.deck import LEVERS
-from game.engine import Rulebook
-from game.loader import load_deck
-from game.simulate import check_claim, dominant_options, play_game, simulate
+from game.core.bots import STRATEGIES, get_strategy
+from game.core.deck import LEVERS
+from game.core.engine import Rulebook
+from game.core.simulate import check_claim, dominant_options, play_game, simulate
+from game.deckfiles import load_deck
 from tests.conftest import DECKS
 
 

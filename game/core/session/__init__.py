@@ -23,10 +23,10 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from game.bots import get_strategy
-from game.deck import GROUPS, LEVERS, Deck
-from game.engine import Change, OrgState, RoundInputs, Rulebook, attribution, counterfactual, deal_card, new_state, resolve_round
-from game.loader import load_deck_text
+from game.core.bots import get_strategy
+from game.core.deck import GROUPS, LEVERS, Deck
+from game.core.engine import Change, OrgState, RoundInputs, Rulebook, attribution, counterfactual, deal_card, new_state, resolve_round
+from game.core.loader import load_deck_text
 
 # --- phases as data --------------------------------------------------------------------
 

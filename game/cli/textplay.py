@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from game.deck import GROUPS, LEVERS
-from game.engine import Change, Rulebook, attribution, counterfactual
-from game.simulate import play_game
+from game.core.deck import GROUPS, LEVERS
+from game.core.engine import Change, Rulebook, attribution, counterfactual
+from game.core.simulate import play_game
 
 LEVER_NAMES = {
     "special_treatment": "special treatment",

@@ -24,8 +24,8 @@ from typing import Any, NamedTuple
 import attrs
 from attrs import frozen
 
-from game.deck import GROUPS, LEVERS, Card, Deck, parse_channel
-from game.expr import Expr, Names, compile_expr
+from game.core.deck import GROUPS, LEVERS, Card, Deck, parse_channel
+from game.core.expr import Expr, Names, compile_expr
 
 Channel = tuple[str, str]
 

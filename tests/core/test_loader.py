@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from game.deck import Deck
-from game.loader import MAX_DECK_BYTES, DeckError, load_deck, load_deck_bytes, load_deck_text
+from game.core.deck import Deck
+from game.core.loader import MAX_DECK_BYTES, DeckError, load_deck_bytes, load_deck_text
+from game.deckfiles import load_deck
 from tests.conftest import DECKS, TEST_DECKS
 
 MALFORMED = sorted(glob.glob(str(TEST_DECKS / "malformed" / "*.toml")))

@@ -15,9 +15,9 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from game.bots import Strategy, get_strategy
-from game.deck import GROUPS, LEVERS
-from game.engine import OrgState, RoundInputs, Rulebook, attribution, deal_card, new_state, resolve_round
+from game.core.bots import Strategy, get_strategy
+from game.core.deck import GROUPS, LEVERS
+from game.core.engine import OrgState, RoundInputs, Rulebook, attribution, deal_card, new_state, resolve_round
 
 
 @frozen

@@ -9,9 +9,9 @@ import orjson
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from game.deck import GROUPS
-from game.engine import Rulebook, replay
-from game.session import Event
+from game.core.deck import GROUPS
+from game.core.engine import Rulebook, replay
+from game.core.session import Event
 from server.hub import Hub
 from server.journal import Journal
 from tests.wsclient import Client, facilitator, join, rejoin

@@ -5,7 +5,7 @@ Reading happens in three steps, each of which collects problems instead of stopp
 2. TOML -> model, one section entry at a time, with a strict cattrs converter
    (unknown keys, wrong types, missing keys);
 3. the model -> references and expressions checked against the deck's own names.
-Every problem carries its key path; the positions of keys come from :mod:`game.tomlpos`.
+Every problem carries its key path; the positions of keys come from :mod:`game.core.tomlpos`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import math
 import re
 import tomllib
 from collections.abc import Iterator
-from pathlib import Path as FilePath
 from typing import Any
 
 import attrs
@@ -27,10 +26,10 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn
 
-from game import deck as model
-from game.bots import STRATEGIES
-from game.expr import FUNCTIONS, VARIABLES, ExprError, Names, compile_expr, suggest
-from game.tomlpos import Path, find_position, locate_keys
+from game.core import deck as model
+from game.core.bots import STRATEGIES
+from game.core.expr import FUNCTIONS, VARIABLES, ExprError, Names, compile_expr, suggest
+from game.core.tomlpos import Path, find_position, locate_keys
 
 MAX_DECK_BYTES = 1_000_000
 SECTIONS = ("deck", "groups", "metrics", "patterns", "cards", "rules", "injects", "phases", "claim")
@@ -209,26 +208,6 @@ class _Collector:
             for sub_path, message in found or [(path, str(exc))]:
                 self.add(sub_path, message)
             return None
-
-
-def load_deck(file: str | FilePath) -> model.Deck:
-    """Read and check a deck file; raise :class:`DeckError` listing every problem."""
-    path = FilePath(file)
-    name = str(file)
-    try:
-        size = path.stat().st_size
-        if size > MAX_DECK_BYTES:
-            raise DeckError([Problem(name, f"file is {size:,} bytes; a deck may be at most {MAX_DECK_BYTES:,}")])
-        data = path.read_bytes()
-    except DeckError:
-        raise
-    except IsADirectoryError:
-        raise DeckError([Problem(name, "is a folder, not a deck file")]) from None
-    except FileNotFoundError:
-        raise DeckError([Problem(name, "no such file")]) from None
-    except OSError as exc:
-        raise DeckError([Problem(name, f"cannot read the file: {exc.strerror or exc}")]) from None
-    return load_deck_bytes(data, name)
 
 
 def load_deck_bytes(data: bytes, filename: str = "<deck>") -> model.Deck:

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from game.client import Link, join_session
+from game.client.link import Link, join_session
 from server.hub import Hub
 
 
@@ -174,7 +174,7 @@ class PlaytestHost(DemoHost):
     async def reload(self) -> tuple[str, str] | None:
         """Check the saved file; when it loads, restart at the current round. Returns the new
         (url, token), or None with ``problems`` set to the located errors."""
-        from game.loader import DeckError, load_deck_text
+        from game.core.loader import DeckError, load_deck_text
 
         try:
             text = self.path.read_text(encoding="utf-8")

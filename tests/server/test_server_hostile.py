@@ -17,13 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from game.bundled import bundled_decks
-from game.loader import load_deck
-from game.protocol import CONVERTER, FACILITATOR_MESSAGES, PARTICIPANT_MESSAGES, _fast_structure, _flat_fields
-from game.session import FACILITATOR, Actor, Refused, create_session, decide
+from game.core.protocol import CONVERTER, FACILITATOR_MESSAGES, PARTICIPANT_MESSAGES, _fast_structure, _flat_fields
+from game.core.session import FACILITATOR, Actor, Refused, create_session, decide
+from game.deckfiles import bundled_decks, load_deck
 from server.hub import Hub
 from server.journal import Journal
-from tests.test_server import advance, base, four_players, new_session, phase_view, room_in_choose
+from tests.server.test_server import advance, base, four_players, new_session, phase_view, room_in_choose
 from tests.wsclient import Client, facilitator, join, rejoin
 
 # --- authorization ------------------------------------------------------------------------

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from game.bots import STRATEGIES, get_strategy
-from game.bundled import bundled_decks, resolve_deck
-from game.deck import Deck
-from game.engine import Rulebook
-from game.loader import DeckError, load_deck
+from game.core.bots import STRATEGIES, get_strategy
+from game.core.deck import Deck
+from game.core.engine import Rulebook
+from game.core.loader import DeckError
+from game.deckfiles import bundled_decks, load_deck, resolve_deck
 
 
 def _load_or_exit(name: str) -> Deck:
@@ -49,13 +49,13 @@ def demo(deck: str, seed: int, as_text: bool, pattern: str, strategy: str) -> No
     """
     loaded = _load_or_exit(deck)
     if as_text:
-        from game.textplay import tell_game
+        from game.cli.textplay import tell_game
 
         if pattern and pattern not in loaded.patterns:
             raise click.BadParameter(f'unknown pattern "{pattern}"; this deck has {", ".join(loaded.patterns)}', param_hint="--pattern")
         tell_game(Rulebook(loaded), seed, pattern or loaded.default_pattern, get_strategy(strategy), click.echo)
         return
-    from game.tui.embedded import DemoHost
+    from game.local.host import DemoHost
     from game.tui.participant import ParticipantApp
 
     ParticipantApp(demo=DemoHost(deck, seed=seed, bots=strategy)).run()
@@ -142,7 +142,7 @@ def deck_play(file: str, group: str | None, from_round: int, seed: int, strategy
     Saving the file reloads the deck and restarts at the current round; a save that does
     not load shows its problems, located, and the game goes on with the last good version.
     """
-    from game.tui.embedded import PlaytestHost
+    from game.local.host import PlaytestHost
     from game.tui.participant import ParticipantApp
 
     loaded = _load_or_exit(file)
@@ -181,8 +181,8 @@ def deck_simulate(file: str, runs: int, seed: int, strategy: str | None, pattern
     fired, rules that never fired, options no bot picked; then dominant options and,
     when the deck states a [claim], whether it holds.
     """
-    from game.simulate import simulate
-    from game.textplay import format_simulation
+    from game.cli.textplay import format_simulation
+    from game.core.simulate import simulate
 
     loaded = _load_or_exit(file)
     if pattern != "all" and pattern not in loaded.patterns:
@@ -289,7 +289,7 @@ def host(deck: str, orgs: int, patterns: str, seed: int | None, bind: str, port:
     Shows the join code and the address participants type. If the data folder holds a
     session that has not ended (after a crash, say), it is resumed instead.
     """
-    from game.tui.embedded import EmbeddedServer, lan_address
+    from game.local.host import EmbeddedServer, lan_address
     from game.tui.facilitator import FacilitatorApp
 
     create = create_request(deck, orgs, patterns, seed)

@@ -7,11 +7,11 @@ import asyncio
 import pytest
 from textual.widgets import DataTable, OptionList, Static
 
-from game.client import SeatStore
-from game.tui.embedded import EmbeddedServer
+from game.client.link import SeatStore
+from game.local.host import EmbeddedServer
 from game.tui.facilitator import Confirm, ConsoleScreen, DebriefScreen, FacilitatorApp, Pick
 from game.tui.participant import ParticipantApp, PlayScreen
-from tests.test_server import base
+from tests.server.test_server import base
 from tests.tuihelp import wait_for, widget_text
 from tests.wsclient import join
 

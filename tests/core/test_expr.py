@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from game.expr import ExprError, Names, compile_expr
+from game.core.expr import ExprError, Names, compile_expr
 
 NAMES = Names(
     metrics=frozenset({"trust", "cash"}),

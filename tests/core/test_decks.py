@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from game.deck import GROUPS
-from game.loader import load_deck
+from game.core.deck import GROUPS
+from game.deckfiles import load_deck
 from tests.conftest import DECKS
 
 BUNDLED = sorted(DECKS.glob("*.toml"))

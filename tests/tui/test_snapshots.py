@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from game.client import SeatStore
-from game.tui.embedded import DemoHost, EmbeddedServer
+from game.client.link import SeatStore
+from game.local.host import DemoHost, EmbeddedServer
 from game.tui.facilitator import FacilitatorApp
 from game.tui.participant import ParticipantApp
 from tests.tuihelp import wait_for
 
-UNTIMED = str(Path(__file__).resolve().parent / "decks" / "untimed.toml")
+UNTIMED = str(Path(__file__).resolve().parent.parent / "decks" / "untimed.toml")
 SIZE = (110, 34)
 
 

@@ -11,7 +11,7 @@ import random
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from game.engine import OrgState, Rulebook
+    from game.core.engine import OrgState, Rulebook
 
 
 class Strategy(Protocol):
