@@ -22,7 +22,8 @@ from typing import Any
 
 import attrs
 
-GROUPS = ("top", "middle", "bottom", "customer")
+from game.core.deck import GROUPS
+
 MAX_SOURCE = 1000
 MAX_NODES = 300
 

@@ -3,11 +3,9 @@ control characters removed so no escape sequence reaches the terminal."""
 
 from __future__ import annotations
 
-import re
-
 from rich.text import Text
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from game.core.text import strip_controls
 
 LEVER_NAMES = {
     "special_treatment": "special treatment",
@@ -41,8 +39,7 @@ PHASE_HINTS = {
 SPARKS = "▁▂▃▄▅▆▇█"
 
 
-def clean(value: object) -> str:
-    return _CONTROL.sub("", str(value))
+clean = strip_controls  # one filter for server and apps
 
 
 def literal(value: object, style: str = "") -> Text:

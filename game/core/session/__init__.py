@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 import secrets
-import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -27,6 +25,7 @@ from game.core.bots import get_strategy
 from game.core.deck import GROUPS, LEVERS, Deck
 from game.core.engine import Change, OrgState, RoundInputs, Rulebook, attribution, counterfactual, deal_card, new_state, resolve_round
 from game.core.loader import load_deck_text
+from game.core.text import clean_text
 
 # --- phases as data --------------------------------------------------------------------
 
@@ -102,21 +101,6 @@ class Event:
 
     type: str
     data: dict[str, Any]
-
-
-# --- text from people --------------------------------------------------------------------
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def clean_text(text: str, limit: int, *, single_line: bool = False) -> str:
-    """Strip control and bidi characters (escape sequences cannot reach a terminal);
-    markup is kept as typed and shown literally by the clients."""
-    text = unicodedata.normalize("NFC", text)
-    if single_line:
-        text = " ".join(text.split())
-    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\t", " "))
-    return text.strip()[:limit]
 
 
 def token_hash(token: str) -> str:
