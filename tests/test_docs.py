@@ -44,6 +44,7 @@ def test_deck_reference_lists_every_key_of_the_model():
         "### `[[cards]]`": model.Card,
         "### `[[cards.options]]`": model.Option,
         "### `[[rules]]`": model.Rule,
+        "### `structure` (on an option or a rule)": model.Restructure,
         "### `[[injects]]`": model.Inject,
         "### `[phases]`": model.Phases,
         "### `[claim]`": model.Claim,

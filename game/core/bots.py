@@ -32,7 +32,7 @@ class _Base:
 
     def talk(self, book: Rulebook, state: OrgState, pattern: str, group: str, rng: random.Random) -> list[str]:
         rate = self.talk_rate
-        return [t for t in book.targets[(pattern, group)] if rng.random() < rate]
+        return [t for t in state.structure.talks_to(group) if rng.random() < rate]
 
     def options(self, book: Rulebook, card_id: str, group: str) -> tuple[str, ...]:
         return book.option_ids[(card_id, group)]
@@ -61,10 +61,10 @@ class GreedyBot(_Base):
 
     def choose(self, book, state, card_id, group, rng):  # type: ignore[no-untyped-def]
         deck = book.deck
-        visible = set(deck.visible_metrics(group))
+        view = state.structure
+        visible = view.visible(group)
         best: list[str] = []
         best_score = float("-inf")
-        view = book.pattern(state.pattern)
         for option_id in self.options(book, card_id, group):
             option = book.options[(card_id, group)][option_id]
             score = 0.0
@@ -74,7 +74,9 @@ class GreedyBot(_Base):
                 metric = deck.metrics[e.metric]
                 low, high = metric.bounds
                 amount = float(
-                    e.amount.fn(state.metrics, {(group, option_id): 1.0}, view.listens, view.open, {}, state.round + 1, state.pattern)
+                    e.amount.fn(
+                        state.metrics, {(group, option_id): 1.0}, view.listens, view.open, {}, state.round + 1, state.pattern, {}, view.sees
+                    )
                 )
                 sign = 1.0 if metric.better == "higher" else -1.0
                 score += sign * amount / (high - low)

@@ -57,7 +57,7 @@ class Metric:
 
 @frozen
 class Pattern:
-    """A ``[patterns.NAME]`` table: directed channels and listening weights."""
+    """A ``[patterns.NAME]`` table: the structure an organisation starts from."""
 
     channels: tuple[str, ...]
     label: str = ""
@@ -65,6 +65,26 @@ class Pattern:
     # listens[a][b]: how much group a acts on what group b says (0..1). When not given it
     # is 0.5 where the channel b -> a is open, else 0.
     listens: dict[str, dict[str, float]] = attrs.Factory(dict)
+    # what each group sees besides its metrics' visible_to, or no longer sees, under this pattern
+    shows: dict[str, tuple[str, ...]] = attrs.Factory(dict)
+    hides: dict[str, tuple[str, ...]] = attrs.Factory(dict)
+
+
+@frozen
+class Restructure:
+    """A ``structure`` table on an option or a rule: how it changes the organisation's
+    structure from the next round on."""
+
+    open: tuple[str, ...] = ()  # channels such as "bottom->top" that open
+    close: tuple[str, ...] = ()  # channels that close
+    # listens[a][b]: how much more (or, negative, less) group a acts on what group b says;
+    # the weight stays within 0..1
+    listens: dict[str, dict[str, float]] = attrs.Factory(dict)
+    show: dict[str, tuple[str, ...]] = attrs.Factory(dict)  # group -> metrics it comes to see
+    hide: dict[str, tuple[str, ...]] = attrs.Factory(dict)  # group -> metrics it no longer sees
+
+    def __bool__(self) -> bool:
+        return bool(self.open or self.close or self.listens or self.show or self.hide)
 
 
 @frozen
@@ -79,6 +99,7 @@ class Option:
     lever: str = "other"
     default: bool = False  # stands when a player does not choose in time
     explain: str = ""
+    structure: Restructure = Restructure()  # applies when at least half the group chose it
 
 
 @frozen
@@ -100,11 +121,12 @@ class Rule:
 
     id: str
     when: str
-    effects: dict[str, Amount]
     explain: str
+    effects: dict[str, Amount] = attrs.Factory(dict)
     lever: str = "other"
     after: int = 0  # rounds to wait before the effects land
     once: bool = False  # fire at most once per game
+    structure: Restructure = Restructure()  # changes the structure from the next round on
 
 
 @frozen
@@ -187,8 +209,12 @@ class Deck:
                 return option
         return None
 
-    def visible_metrics(self, group: str) -> tuple[str, ...]:
-        return tuple(name for name, m in self.metrics.items() if group in m.visible_to)
+    def visible_metrics(self, group: str, pattern: str = "") -> tuple[str, ...]:
+        """The metrics ``group`` sees at the start under ``pattern`` (the default pattern when empty)."""
+        shape = self.patterns.get(pattern or self.default_pattern)
+        shows = shape.shows.get(group, ()) if shape else ()
+        hides = shape.hides.get(group, ()) if shape else ()
+        return tuple(name for name, m in self.metrics.items() if (group in m.visible_to or name in shows) and name not in hides)
 
 
 def parse_channel(text: str) -> tuple[str, str] | None:

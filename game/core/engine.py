@@ -9,10 +9,14 @@ of resolution is documented in ``docs/engine.md`` and is, for round r:
    (amounts are evaluated against the metrics as they stood after step 2);
 4. every rule's condition is evaluated against one snapshot taken after step 3; the rules
    that hold apply their effects in deck order, or schedule them ``after`` rounds later;
-5. each metric's drift applies.
+5. each metric's drift applies;
+6. the structural changes of the round (options chosen by at least half their group, rules
+   that fired) apply, in that order, and shape the organisation from the next round on.
 
 Every change is clamped to the metric's bounds and recorded with the delta that really
-happened, so the changes of a game always add up to its total change.
+happened, so the changes of a game always add up to its total change. The structure (open
+channels, listening weights, who sees which metric) is part of the state: the facilitator's
+pattern is where it starts, and what players earn is kept across a pattern switch.
 """
 
 from __future__ import annotations
@@ -53,6 +57,52 @@ class Change(NamedTuple):
     asked: float = 0.0  # the delta before clamping
 
 
+class Shift(NamedTuple):
+    """One change to an organisation's structure, with its cause; in force from the round after ``round``."""
+
+    round: int  # the round whose resolution made it
+    kind: str  # "open", "close", "listens", "show", "hide"
+    subject: tuple[str, str]  # the channel (from, to), the listening pair (listener, speaker), or (group, metric)
+    amount: float  # for "listens": the change of weight that really happened; else 1
+    lever: str
+    cause_kind: str  # "option" or "rule"
+    cause: str  # option or rule id
+    explain: str
+    group: str = ""  # for options: the group that chose
+
+
+@frozen
+class Structure:
+    """Who can talk to whom, who listens to whom, and who sees what, at one moment."""
+
+    open: frozenset[Channel]
+    listens: Mapping[Channel, float]  # (a, b): how much a acts on what b says
+    sees: frozenset[tuple[str, str]]  # (group, metric)
+
+    def talks_to(self, group: str) -> tuple[str, ...]:
+        return tuple(sorted(b for a, b in self.open if a == group))
+
+    def visible(self, group: str) -> frozenset[str]:
+        return frozenset(m for g, m in self.sees if g == group)
+
+
+def restructure(structure: Structure, shifts: Iterable[Shift]) -> Structure:
+    """``structure`` with ``shifts`` applied in order."""
+    opened, listens, sees = set(structure.open), dict(structure.listens), set(structure.sees)
+    for shift in shifts:
+        if shift.kind == "open":
+            opened.add(shift.subject)
+        elif shift.kind == "close":
+            opened.discard(shift.subject)
+        elif shift.kind == "listens":
+            listens[shift.subject] = min(1.0, max(0.0, listens.get(shift.subject, 0.0) + shift.amount))
+        elif shift.kind == "show":
+            sees.add(shift.subject)
+        elif shift.kind == "hide":
+            sees.discard(shift.subject)
+    return Structure(frozenset(opened), listens, frozenset(sees))
+
+
 class Pending(NamedTuple):
     """A delayed effect waiting for its round."""
 
@@ -71,12 +121,14 @@ class OrgState:
 
     seed: int
     round: int
-    pattern: str
+    pattern: str  # the facilitator's pattern: where the structure starts
     metrics: Mapping[str, float]
+    structure: Structure  # the pattern's structure with every shift so far applied
     pending: tuple[Pending, ...] = ()
     history: tuple[Change, ...] = ()
     fired: Mapping[str, int] = attrs.Factory(dict)  # rule id -> times fired
     cards: tuple[str, ...] = ()  # card dealt in each resolved round
+    shifts: tuple[Shift, ...] = ()  # every structural change, in order
 
 
 @frozen
@@ -88,6 +140,8 @@ class RoundInputs:
     messages: Mapping[Channel, int] = attrs.Factory(dict)  # (from, to) -> message count
     pattern: str = ""  # empty: keep the state's pattern
     injects: tuple[str, ...] = ()
+    # (asker, asked, option) -> share of the asking group's players who asked for it
+    requests: Mapping[tuple[str, str, str], float] = attrs.Factory(dict)
 
 
 @frozen
@@ -97,12 +151,20 @@ class _Effect:
 
 
 @frozen
+class _Restructure:
+    """A structure table, compiled: (kind, subject, amount) steps."""
+
+    steps: tuple[tuple[str, tuple[str, str], float], ...] = ()
+
+
+@frozen
 class _Option:
     id: str
     group: str
     lever: str
     explain: str
     effects: tuple[_Effect, ...]
+    structure: _Restructure = _Restructure()
 
 
 @frozen
@@ -114,6 +176,7 @@ class _Rule:
     lever: str
     explain: str
     once: bool
+    structure: _Restructure = _Restructure()
 
 
 @frozen
@@ -122,12 +185,6 @@ class _Inject:
     effects: tuple[_Effect, ...]
     lever: str
     explain: str
-
-
-@frozen
-class _PatternView:
-    open: frozenset[Channel]
-    listens: Mapping[Channel, float]
 
 
 class Rulebook:
@@ -151,16 +208,25 @@ class Rulebook:
         self.defaults: dict[tuple[str, str], str] = {}
         for card in deck.cards:
             for o in card.options:
-                compiled = _Option(o.id, o.group, o.lever, o.explain or o.label, self._effects(o.effects))
+                compiled = _Option(o.id, o.group, o.lever, o.explain or o.label, self._effects(o.effects), _compile_structure(o.structure))
                 self.options.setdefault((card.id, o.group), {})[o.id] = compiled
                 if o.default:
                     self.defaults[(card.id, o.group)] = o.id
         self.rules = tuple(
-            _Rule(r.id, compile_expr(r.when, self.names, want="bool"), self._effects(r.effects), r.after, r.lever, r.explain, r.once)
+            _Rule(
+                r.id,
+                compile_expr(r.when, self.names, want="bool"),
+                self._effects(r.effects),
+                r.after,
+                r.lever,
+                r.explain,
+                r.once,
+                _compile_structure(r.structure),
+            )
             for r in deck.rules
         )
         self.injects = {i.id: _Inject(i.id, self._effects(i.effects), i.lever, i.explain or i.label) for i in deck.injects}
-        self.patterns = {name: self._pattern(p.channels, p.listens) for name, p in deck.patterns.items()}
+        self.patterns = {name: self._pattern(name) for name in deck.patterns}
         # for bots: option ids in a stable order, and who each group can talk to
         self.option_ids = {key: tuple(sorted(opts)) for key, opts in self.options.items()}
         self.targets = {(name, g): tuple(sorted(b for a, b in view.open if a == g)) for name, view in self.patterns.items() for g in GROUPS}
@@ -174,19 +240,21 @@ class Rulebook:
     def _effects(self, effects: Mapping[str, Any]) -> tuple[_Effect, ...]:
         return tuple(_Effect(m, compile_expr(a, self.names)) for m, a in effects.items())
 
-    @staticmethod
-    def _pattern(channels: Iterable[str], listens: Mapping[str, Mapping[str, float]]) -> _PatternView:
-        opened = frozenset(c for c in (parse_channel(t) for t in channels) if c)
+    def _pattern(self, name: str) -> Structure:
+        pattern = self.deck.patterns[name]
+        opened = frozenset(c for c in (parse_channel(t) for t in pattern.channels) if c)
         weights: dict[Channel, float] = {}
         for a in GROUPS:
             for b in GROUPS:
                 if a == b:
                     continue
-                explicit = listens.get(a, {}).get(b)
+                explicit = pattern.listens.get(a, {}).get(b)
                 weights[(a, b)] = explicit if explicit is not None else (0.5 if (b, a) in opened else 0.0)
-        return _PatternView(opened, weights)
+        sees = frozenset((g, m) for g in GROUPS for m in self.deck.visible_metrics(g, name))
+        return Structure(opened, weights, sees)
 
-    def pattern(self, name: str) -> _PatternView:
+    def pattern(self, name: str) -> Structure:
+        """The structure pattern ``name`` starts an organisation with."""
         try:
             return self.patterns[name]
         except KeyError:
@@ -199,11 +267,34 @@ class Rulebook:
         return tuple(g for g in GROUPS if (card_id, g) in self.options)
 
 
+def _compile_structure(table: Any) -> _Restructure:
+    steps: list[tuple[str, tuple[str, str], float]] = []
+    for text in table.open:
+        steps.append(("open", parse_channel(text), 1.0))
+    for text in table.close:
+        steps.append(("close", parse_channel(text), 1.0))
+    for listener, speakers in table.listens.items():
+        for speaker, amount in speakers.items():
+            steps.append(("listens", (listener, speaker), float(amount)))
+    for group, metrics in table.show.items():
+        steps.extend(("show", (group, m), 1.0) for m in metrics)
+    for group, metrics in table.hide.items():
+        steps.extend(("hide", (group, m), 1.0) for m in metrics)
+    return _Restructure(tuple(steps))  # type: ignore[arg-type]
+
+
 def new_state(book: Rulebook, seed: int, pattern: str = "") -> OrgState:
     """The state before round 1."""
     pattern = pattern or book.deck.default_pattern
-    book.pattern(pattern)
-    return OrgState(seed, 0, pattern, {n: m.start for n, m in book.deck.metrics.items()})
+    return OrgState(seed, 0, pattern, {n: m.start for n, m in book.deck.metrics.items()}, book.pattern(pattern))
+
+
+def with_pattern(book: Rulebook, state: OrgState, pattern: str) -> OrgState:
+    """``state`` after the facilitator switches it to ``pattern``: the new pattern's structure
+    with every shift the organisation has made since the start kept."""
+    if not pattern or pattern == state.pattern:
+        return state
+    return attrs.evolve(state, pattern=pattern, structure=restructure(book.pattern(pattern), state.shifts))
 
 
 def deal_card(book: Rulebook, state: OrgState, pattern: str = "") -> Card:
@@ -215,11 +306,12 @@ def deal_card(book: Rulebook, state: OrgState, pattern: str = "") -> Card:
     r = state.round + 1
     if r in book.fixed:
         return book.fixed[r]
-    view = book.pattern(pattern or state.pattern)
+    state = with_pattern(book, state, pattern)
+    view = state.structure
     eligible = [
         (card, weight)
         for card, weight, when in book.by_chance
-        if when is None or when.fn(state.metrics, {}, view.listens, view.open, {}, r, pattern or state.pattern)
+        if when is None or when.fn(state.metrics, {}, view.listens, view.open, {}, r, state.pattern, {}, view.sees)
     ]
     if not eligible:
         eligible = [(card, weight) for card, weight, _ in book.by_chance]
@@ -249,8 +341,9 @@ def resolve_round(book: Rulebook, state: OrgState, inputs: RoundInputs) -> tuple
     r = state.round + 1
     if inputs.card not in book.cards:
         raise EngineError(f'unknown card "{inputs.card}"')
-    pattern = inputs.pattern or state.pattern
-    view = book.pattern(pattern)
+    state = with_pattern(book, state, inputs.pattern)
+    pattern = state.pattern
+    view = state.structure
     metrics = dict(state.metrics)
     bounds = book.bounds
     changes: list[Change] = []
@@ -275,7 +368,13 @@ def resolve_round(book: Rulebook, state: OrgState, inputs: RoundInputs) -> tuple
 
     shares = choice_shares(book, inputs.card, inputs.choices)
     said = {k: v for k, v in inputs.messages.items() if k in view.open and v > 0}
-    listens, opened = view.listens, view.open
+    listens, opened, sees = view.listens, view.open, view.sees
+    # a request travels only along an open channel, and only for one of the asked group's options
+    asked = {
+        key: share
+        for key, share in inputs.requests.items()
+        if share > 0 and (key[0], key[1]) in opened and key[2] in book.options.get((inputs.card, key[1]), {})
+    }
 
     # 2. injects
     for inject_id in inputs.injects:
@@ -286,7 +385,7 @@ def resolve_round(book: Rulebook, state: OrgState, inputs: RoundInputs) -> tuple
         for e in inject.effects:
             apply(
                 e.metric,
-                float(e.amount.fn(snapshot, shares, listens, opened, said, r, pattern)),
+                float(e.amount.fn(snapshot, shares, listens, opened, said, r, pattern, asked, sees)),
                 inject.lever,
                 "inject",
                 inject.id,
@@ -300,7 +399,7 @@ def resolve_round(book: Rulebook, state: OrgState, inputs: RoundInputs) -> tuple
         for e in option.effects:
             apply(
                 e.metric,
-                share * float(e.amount.fn(snapshot, shares, listens, opened, said, r, pattern)),
+                share * float(e.amount.fn(snapshot, shares, listens, opened, said, r, pattern, asked, sees)),
                 option.lever,
                 "option",
                 option.id,
@@ -312,14 +411,21 @@ def resolve_round(book: Rulebook, state: OrgState, inputs: RoundInputs) -> tuple
     snapshot = dict(metrics)
     fired = dict(state.fired)
     due_now: list[tuple[_Rule, _Effect, float]] = []
+    restructuring: list[tuple[_Restructure, str, str, str, str, str]] = [
+        (option.structure, option.lever, "option", option.id, option.explain, group)
+        for (group, option_id), share in shares.items()
+        if share >= 0.5 and (option := book.options[(inputs.card, group)][option_id]).structure.steps
+    ]
     for rule in book.rules:
         if rule.once and fired.get(rule.id):
             continue
-        if not rule.when.fn(snapshot, shares, listens, opened, said, r, pattern):
+        if not rule.when.fn(snapshot, shares, listens, opened, said, r, pattern, asked, sees):
             continue
         fired[rule.id] = fired.get(rule.id, 0) + 1
+        if rule.structure.steps:
+            restructuring.append((rule.structure, rule.lever, "rule", rule.id, rule.explain, ""))
         for e in rule.effects:
-            amount = float(e.amount.fn(snapshot, shares, listens, opened, said, r, pattern))
+            amount = float(e.amount.fn(snapshot, shares, listens, opened, said, r, pattern, asked, sees))
             if rule.after:
                 still_pending.append(Pending(r + rule.after, e.metric, amount, rule.lever, rule.id, rule.explain, r))
             else:
@@ -331,7 +437,27 @@ def resolve_round(book: Rulebook, state: OrgState, inputs: RoundInputs) -> tuple
     if book.drift:
         snapshot = dict(metrics)
         for metric, amount, explain in book.drift:
-            apply(metric, float(amount.fn(snapshot, shares, listens, opened, said, r, pattern)), "other", "drift", metric, explain)
+            apply(
+                metric,
+                float(amount.fn(snapshot, shares, listens, opened, said, r, pattern, asked, sees)),
+                "other",
+                "drift",
+                metric,
+                explain,
+            )
+
+    # 6. structure, from the next round on
+    structure, shifts = view, state.shifts
+    if restructuring:
+        made = []
+        for table, lever, cause_kind, cause, explain, group in restructuring:
+            for kind, subject, amount in table.steps:
+                before = structure
+                structure = restructure(structure, (Shift(r, kind, subject, amount, lever, cause_kind, cause, explain, group),))
+                if structure != before:  # only what really changed is recorded, as with metrics
+                    real = structure.listens[subject] - before.listens.get(subject, 0.0) if kind == "listens" else 1.0
+                    made.append(Shift(r, kind, subject, real, lever, cause_kind, cause, explain, group))
+        shifts = shifts + tuple(made)
 
     done = tuple(changes)
     new = OrgState(
@@ -339,10 +465,12 @@ def resolve_round(book: Rulebook, state: OrgState, inputs: RoundInputs) -> tuple
         r,
         pattern,
         metrics,
+        structure,
         tuple(still_pending),
         state.history + done,
         fired,
         state.cards + (inputs.card,),
+        shifts,
     )
     return new, done
 
@@ -395,7 +523,9 @@ def counterfactual(
                 offered = book.options.get((inputs.card, group), {})
                 default = book.defaults.get((inputs.card, group), "")
                 choices[group] = tuple(default if p in offered and offered[p].lever == withhold else p for p in picks)
-        alt_log.append(RoundInputs(inputs.card, choices, inputs.messages, other_pattern or inputs.pattern or pattern, inputs.injects))
+        alt_log.append(
+            RoundInputs(inputs.card, choices, inputs.messages, other_pattern or inputs.pattern or pattern, inputs.injects, inputs.requests)
+        )
     actual = replay(book, seed, pattern, log)
     alternative = replay(book, seed, other_pattern or pattern, alt_log)
     parts = []

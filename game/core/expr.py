@@ -30,9 +30,12 @@ MAX_NODES = 300
 #: The functions an expression may call, with their arity and a one-line description.
 FUNCTIONS: dict[str, tuple[str, str]] = {
     "chose": ("chose(group, option)", "share (0..1) of the group's players who chose the option this round"),
-    "listens": ("listens(a, b)", "how much group a acts on what group b says under the active pattern (0..1)"),
-    "open": ("open(a, b)", "true when the channel a -> b is open under the active pattern"),
-    "said": ("said(a, b)", "number of messages sent from group a to group b this round"),
+    "listens": ("listens(a, b)", "how much group a acts on what group b says in the organisation's current structure (0..1)"),
+    "open": ("open(a, b)", "true when the channel a -> b is open in the organisation's current structure"),
+    "sees": ("sees(group, metric)", "true when the group can see the metric in the organisation's current structure"),
+    "asked": ("asked(a, b, option)", "share (0..1) of group a's players who asked group b for one of b's options this round"),
+    "granted": ("granted(a, b, option)", "share (0..1) of group b's players who chose the option, when a asked b for it; else 0"),
+    "said": ("said(a, b)", "number of messages sent from group a to group b this round (any message counts)"),
     "min": ("min(x, y, ...)", "the smallest of its arguments"),
     "max": ("max(x, y, ...)", "the largest of its arguments"),
     "abs": ("abs(x)", "the absolute value"),
@@ -44,7 +47,8 @@ VARIABLES: dict[str, str] = {
     "pattern": 'the name of the active interaction pattern, compared with == or != to a string such as "silos"',
 }
 
-_GROUP_FUNCS = {"chose": 2, "listens": 2, "open": 2, "said": 2}
+_GROUP_FUNCS = {"chose": 2, "listens": 2, "open": 2, "said": 2, "sees": 2}
+_REQUEST_FUNCS = ("asked", "granted")
 _ARITY = {"abs": (1, 1), "clamp": (3, 3), "min": (2, 16), "max": (2, 16)}
 _CMP_OPS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 _BIN_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%"}
@@ -101,9 +105,10 @@ _GLOBALS: dict[str, Any] = {
     "_mod": _mod,
 }
 
-# The compiled lambda's parameters: metrics, choice shares, listening weights,
-# open channels, message counts, round, pattern.
-PARAMS = "M, S, L, O, N, R, P"
+# The compiled lambda's parameters: metrics, choice shares, listening weights, open channels,
+# message counts, round, pattern, requests ((asker, asked, option) -> share), and what each
+# group sees ((group, metric) pairs).
+PARAMS = "M, S, L, O, N, R, P, Q, V"
 Evaluator = Callable[..., Any]
 
 
@@ -116,12 +121,16 @@ class Expr:
     fn: Evaluator = attrs.field(eq=False, repr=False)
     constant: float | None = None  # set when the expression is a plain number
     metrics: frozenset[str] = frozenset()  # metrics it reads
+    # what it reads, as ("chose", g, o), ("asked", a, b, o), ("open", a, b), ("metric", m),
+    # ("pattern",), ("round",) ...: the trainer's tools tell decrees from choices by it
+    reads: frozenset[tuple[str, ...]] = frozenset()
 
 
 class _Checker:
     def __init__(self, names: Names) -> None:
         self.names = names
         self.metrics_used: set[str] = set()
+        self.reads: set[tuple[str, ...]] = set()
         self.count = 0
 
     def fail(self, node: ast.AST, message: str) -> ExprError:
@@ -144,10 +153,13 @@ class _Checker:
             case ast.Name(id=name):
                 if name in self.names.metrics:
                     self.metrics_used.add(name)
+                    self.reads.add(("metric", name))
                     return "num"
                 if name == "round":
+                    self.reads.add(("round",))
                     return "num"
                 if name == "pattern":
+                    self.reads.add(("pattern",))
                     return "str"
                 known = set(self.names.metrics) | set(VARIABLES)
                 hint = suggest(name, known)
@@ -205,6 +217,12 @@ class _Checker:
             case _:
                 raise self.fail(node, f"{type(node).__name__.lower()} is not allowed in an expression")
 
+    def option(self, node: ast.AST, group: str, option: str) -> None:
+        offered = self.names.options.get(group, frozenset())
+        if option not in offered:
+            where = f"; {group} has " + ", ".join(sorted(offered)) if offered else f"; no card offers {group} an option"
+            raise self.fail(node, f'unknown option "{option}" for group {group}{suggest(option, offered)}{where}')
+
     def numeric(self, node: ast.AST, where: str) -> None:
         if self.check(node) == "str":
             raise self.fail(node, f"text cannot be used with {where}; only numbers and conditions can")
@@ -215,6 +233,18 @@ class _Checker:
             raise self.fail(node, f'unknown function "{fname}"{hint}')
         if keywords:
             raise self.fail(node, f"{fname}() takes no keyword arguments")
+        if fname in _REQUEST_FUNCS:
+            if len(args) != 3 or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
+                raise self.fail(node, f"{fname}() takes three quoted names: {FUNCTIONS[fname][0]}")
+            asker, asked, option = (a.value for a in args)  # type: ignore[attr-defined]
+            for arg, group in ((args[0], asker), (args[1], asked)):
+                if group not in GROUPS:
+                    raise self.fail(arg, f'unknown group "{group}"{suggest(group, GROUPS)}; groups are ' + ", ".join(GROUPS))
+            if asker == asked:
+                raise self.fail(node, f"{fname}() names two different groups: a group asks another one")
+            self.option(args[2], asked, option)
+            self.reads.add((fname, asker, asked, option))
+            return "num"
         if fname in _GROUP_FUNCS:
             if len(args) != 2 or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
                 raise self.fail(node, f"{fname}() takes two quoted names: {FUNCTIONS[fname][0]}")
@@ -222,13 +252,14 @@ class _Checker:
             if first not in GROUPS:
                 raise self.fail(args[0], f'unknown group "{first}"{suggest(first, GROUPS)}; groups are ' + ", ".join(GROUPS))
             if fname == "chose":
-                offered = self.names.options.get(first, frozenset())
-                if second not in offered:
-                    where = f"; {first} has " + ", ".join(sorted(offered)) if offered else f"; no card offers {first} an option"
-                    raise self.fail(args[1], f'unknown option "{second}" for group {first}{suggest(second, offered)}{where}')
+                self.option(args[1], first, second)
+            elif fname == "sees":
+                if second not in self.names.metrics:
+                    raise self.fail(args[1], f'unknown metric "{second}"{suggest(second, self.names.metrics)}')
             elif second not in GROUPS:
                 raise self.fail(args[1], f'unknown group "{second}"{suggest(second, GROUPS)}; groups are ' + ", ".join(GROUPS))
-            return "bool" if fname == "open" else "num"
+            self.reads.add((fname, first, second))
+            return "bool" if fname in ("open", "sees") else "num"
         low, high = _ARITY[fname]
         if not low <= len(args) <= high:
             raise self.fail(node, f"{FUNCTIONS[fname][0]} takes {low if low == high else f'{low} or more'} arguments, not {len(args)}")
@@ -256,10 +287,19 @@ class _Rewriter(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         name = node.func.id  # type: ignore[attr-defined]
+        if name in _REQUEST_FUNCS:
+            asker, asked, option = (a.value for a in node.args)  # type: ignore[attr-defined]
+            key = ast.Tuple([ast.Constant(asker), ast.Constant(asked), ast.Constant(option)], ast.Load())
+            share = ast.Call(ast.Attribute(ast.Name("Q", ast.Load()), "get", ast.Load()), [key, ast.Constant(0)], [])
+            if name == "asked":
+                return share
+            chosen = ast.Tuple([ast.Constant(asked), ast.Constant(option)], ast.Load())
+            picked = ast.Call(ast.Attribute(ast.Name("S", ast.Load()), "get", ast.Load()), [chosen, ast.Constant(0)], [])
+            return ast.IfExp(ast.Compare(share, [ast.Gt()], [ast.Constant(0)]), picked, ast.Constant(0))
         if name in _GROUP_FUNCS:
             key = ast.Tuple([ast.Constant(a.value) for a in node.args], ast.Load())  # type: ignore[attr-defined]
-            if name == "open":
-                return ast.Compare(key, [ast.In()], [ast.Name("O", ast.Load())])
+            if name in ("open", "sees"):
+                return ast.Compare(key, [ast.In()], [ast.Name("O" if name == "open" else "V", ast.Load())])
             table = {"chose": "S", "listens": "L", "said": "N"}[name]
             return ast.Call(
                 ast.Attribute(ast.Name(table, ast.Load()), "get", ast.Load()),
@@ -318,7 +358,7 @@ def compile_expr(source: str | float | int | bool, names: Names, *, want: str = 
     code = compile(tree, "<deck expression>", "eval")
     fn = eval(code, dict(_GLOBALS))  # noqa: S307 - the tree was whitelisted above
     constant = float(body.value) if isinstance(body, ast.Constant) and not isinstance(body.value, str) else None
-    return Expr(source, kind if want == "bool" else "num", fn, constant, frozenset(checker.metrics_used))
+    return Expr(source, kind if want == "bool" else "num", fn, constant, frozenset(checker.metrics_used), frozenset(checker.reads))
 
 
 def _lambda_args() -> ast.arguments:

@@ -456,14 +456,10 @@ class _Checks:
                 self.add(path, f'pattern name "{name}" must be lower-case letters, digits and "_"')
             seen = set()
             for text in pattern.channels:
+                self.channel(path + ("channels",), text)
                 channel = model.parse_channel(text)
                 if channel is None:
-                    self.add(path + ("channels",), f'channel "{text}" must look like "bottom->middle"')
                     continue
-                for g in channel:
-                    self.group(path + ("channels",), g)
-                if channel[0] == channel[1]:
-                    self.add(path + ("channels",), f'channel "{text}" goes from a group to itself; a group always talks within itself')
                 if channel in seen:
                     self.add(path + ("channels",), f'channel "{text}" is listed twice')
                 seen.add(channel)
@@ -473,6 +469,43 @@ class _Checks:
                     self.group(path + ("listens", listener, speaker), speaker)
                     if not 0 <= weight <= 1:
                         self.add(path + ("listens", listener, speaker), f"a listening weight lies between 0 and 1, not {weight:g}")
+            for key in ("shows", "hides"):
+                self.sight(path + (key,), getattr(pattern, key))
+
+    def channel(self, path: Path, text: str) -> None:
+        channel = model.parse_channel(text)
+        if channel is None:
+            self.add(path, f'channel "{text}" must look like "bottom->middle"')
+            return
+        for g in channel:
+            self.group(path, g)
+        if channel[0] == channel[1]:
+            self.add(path, f'channel "{text}" goes from a group to itself; a group always talks within itself')
+
+    def sight(self, path: Path, table: dict[str, tuple[str, ...]]) -> None:
+        for group, metrics in table.items():
+            self.group(path + (group,), group)
+            for metric in metrics:
+                if metric not in self.names.metrics:
+                    self.add(path + (group,), f'unknown metric "{metric}"{suggest(metric, self.names.metrics)}')
+
+    def structure(self, path: Path, table: model.Restructure) -> None:
+        for key in ("open", "close"):
+            for text in getattr(table, key):
+                self.channel(path + (key,), text)
+        for listener, speakers in table.listens.items():
+            self.group(path + ("listens", listener), listener)
+            for speaker, amount in speakers.items():
+                self.group(path + ("listens", listener, speaker), speaker)
+                if listener == speaker:
+                    self.add(path + ("listens", listener, speaker), "a group always listens to itself; name another group")
+                if not -1 <= amount <= 1 or amount == 0:
+                    self.add(
+                        path + ("listens", listener, speaker),
+                        f"a change of listening weight lies between -1 and 1 and is not 0, not {amount:g}",
+                    )
+        for key in ("show", "hide"):
+            self.sight(path + (key,), getattr(table, key))
 
     def check_cards(self) -> None:
         rounds = self.info.rounds if self.info else 0
@@ -526,6 +559,7 @@ class _Checks:
             ids.add((option.group, option.id))
             self.lever(opath + ("lever",), option.lever)
             self.effects(opath + ("effects",), option.effects)
+            self.structure(opath + ("structure",), option.structure)
             if option.default:
                 if option.group in defaults:
                     self.add(opath + ("default",), f"{option.group} already has a default on this card (options[{defaults[option.group]}])")
@@ -546,9 +580,15 @@ class _Checks:
             path: Path = ("rules", i)
             self.expr(path + ("when",), rule.when, "bool")
             self.lever(path + ("lever",), rule.lever)
-            if not rule.effects:
-                self.add(path + ("effects",), "a rule needs at least one effect")
+            if not rule.effects and not rule.structure:
+                self.add(path, "a rule needs at least one effect or a structure change")
             self.effects(path + ("effects",), rule.effects)
+            self.structure(path + ("structure",), rule.structure)
+            if rule.structure and rule.after:
+                self.add(
+                    path + ("after",),
+                    "a rule's structure change applies from the next round; after only delays its effects, so split it into two rules",
+                )
             if not 0 <= rule.after <= rounds:
                 self.add(path + ("after",), f"after must be between 0 and {rounds} rounds, not {rule.after}")
             if not rule.explain.strip():

@@ -13,9 +13,48 @@ NAMES = Names(
 )
 
 
-def run(source, *, metrics=None, shares=None, listens=None, opened=(), said=None, round_=1, pattern="open"):
+def run(source, *, metrics=None, shares=None, listens=None, opened=(), said=None, round_=1, pattern="open", requests=None, sees=()):
     expr = compile_expr(source, NAMES)
-    return expr.fn(metrics or {"trust": 50.0, "cash": 10.0}, shares or {}, listens or {}, frozenset(opened), said or {}, round_, pattern)
+    return expr.fn(
+        metrics or {"trust": 50.0, "cash": 10.0},
+        shares or {},
+        listens or {},
+        frozenset(opened),
+        said or {},
+        round_,
+        pattern,
+        requests or {},
+        frozenset(sees),
+    )
+
+
+def test_requests_grants_and_sight():
+    asked = {("top", "bottom", "help"): 0.5}
+    assert run('asked("top", "bottom", "help")', requests=asked) == 0.5
+    assert run('asked("top", "bottom", "wait")', requests=asked) == 0
+    # granted: the share of the asked group that chose the option, but only when it was asked
+    assert run('granted("top", "bottom", "help")', requests=asked, shares={("bottom", "help"): 1.0}) == 1.0
+    assert run('granted("top", "bottom", "help")', requests={}, shares={("bottom", "help"): 1.0}) == 0
+    assert run('granted("top", "bottom", "help")', requests=asked, shares={("bottom", "wait"): 1.0}) == 0
+    assert run('sees("middle", "trust")', sees={("middle", "trust")}) is True
+    assert run('sees("middle", "cash")', sees={("middle", "trust")}) is False
+    expr = compile_expr('granted("top", "bottom", "help") > 0 and sees("top", "cash") and pattern == "open"', NAMES)
+    assert expr.reads == {("granted", "top", "bottom", "help"), ("sees", "top", "cash"), ("pattern",)}
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ('asked("top", "bottom")', "three quoted names"),
+        ('asked("top", "top", "help")', "two different groups"),
+        ('asked("top", "bottom", "fly")', 'unknown option "fly" for group bottom'),
+        ('granted("tops", "bottom", "help")', 'unknown group "tops"'),
+        ('sees("top", "mood")', 'unknown metric "mood"'),
+    ],
+)
+def test_request_and_sight_functions_are_checked(source, message):
+    with pytest.raises(ExprError, match=message):
+        compile_expr(source, NAMES)
 
 
 def test_arithmetic_and_metrics():
