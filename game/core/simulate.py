@@ -18,6 +18,7 @@ from attrs import frozen
 from game.core.bots import Strategy, get_strategy
 from game.core.deck import GROUPS, LEVERS
 from game.core.engine import OrgState, RoundInputs, Rulebook, attribution, deal_card, new_state, resolve_round
+from game.core.rounds import RoundRandom, round_inputs
 
 
 @frozen
@@ -38,25 +39,35 @@ def play_game(
     rounds: int | None = None,
 ) -> GameRecord:
     """Play one whole game with bots in every seat; ``strategy`` may differ per group."""
-    per_group = strategy if isinstance(strategy, dict) else dict.fromkeys(GROUPS, strategy)
-    choice_rng = random.Random(seed * 2 + 1)
-    talk_rng = random.Random(seed * 2 + 2)
+    rng = RoundRandom(random.Random(seed * 2 + 3), random.Random(seed * 2 + 1), random.Random(seed * 2 + 2))
+    seats = dict.fromkeys(GROUPS, (None,) * players)
     state = new_state(book, seed, pattern)
     log = []
     for _ in range(rounds or book.deck.deck.rounds):
         card = deal_card(book, state)
-        choices = {
-            group: tuple(per_group[group].choose(book, state, card.id, group, choice_rng) for _ in range(players))
-            for group in book.groups_with_options(card.id)
-        }
-        messages: dict[tuple[str, str], int] = {}
-        for group in GROUPS:
-            for target in per_group[group].talk(book, state, state.pattern, group, talk_rng):
-                messages[(group, target)] = messages.get((group, target), 0) + players
-        inputs = RoundInputs(card.id, choices, messages, state.pattern)
+        bot = strategy if not isinstance(strategy, dict) else _PerGroup(strategy)
+        inputs = round_inputs(book, state, card.id, bot, rng, seats=seats)
         state, _ = resolve_round(book, state, inputs)
         log.append(inputs)
     return GameRecord(seed, pattern, state, tuple(log))
+
+
+@frozen
+class _PerGroup:
+    """A strategy per group, as one strategy."""
+
+    by_group: dict[str, Strategy]
+    name = "per group"
+    description = "a strategy for each group"
+
+    def ask(self, book, state, card_id, group, rng):  # type: ignore[no-untyped-def]
+        return self.by_group[group].ask(book, state, card_id, group, rng)
+
+    def choose(self, book, state, card_id, group, rng, requests):  # type: ignore[no-untyped-def]
+        return self.by_group[group].choose(book, state, card_id, group, rng, requests)
+
+    def talk(self, book, state, group, rng, asked):  # type: ignore[no-untyped-def]
+        return self.by_group[group].talk(book, state, group, rng, asked)
 
 
 def _quantile(sorted_values: Sequence[float], q: float) -> float:

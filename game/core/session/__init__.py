@@ -641,11 +641,11 @@ def resolution_inputs(session: Session) -> list[dict[str, Any]]:
                 if s.id in org.choices:
                     picks.append(org.choices[s.id])
                 elif s.bot:
-                    picks.append(bot.choose(session.book, state, org.card, group, rng))
+                    picks.append(bot.choose(session.book, state, org.card, group, rng, {}))
                 else:
                     picks.append(default)
             if not seats:
-                picks.append(bot.choose(session.book, state, org.card, group, rng))
+                picks.append(bot.choose(session.book, state, org.card, group, rng, {}))
             choices[group] = picks
         out.append(
             {
