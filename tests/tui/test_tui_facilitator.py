@@ -7,10 +7,13 @@ import asyncio
 import pytest
 from textual.widgets import DataTable, OptionList, Static
 
-from game.client.link import SeatStore
-from game.local.host import EmbeddedServer
-from game.tui.facilitator import Confirm, ConsoleScreen, DebriefScreen, FacilitatorApp, Pick
-from game.tui.participant import ParticipantApp, PlayScreen
+from game.client.seats import SeatStore
+from game.local.embedded import EmbeddedServer
+from game.tui.facilitator.app import FacilitatorApp
+from game.tui.facilitator.dialogs import Confirm, Pick
+from game.tui.facilitator.screens import ConsoleScreen, DebriefScreen
+from game.tui.participant.app import ParticipantApp
+from game.tui.participant.screens import PlayScreen
 from tests.server.test_server import base
 from tests.tuihelp import wait_for, widget_text
 from tests.wsclient import join
@@ -140,14 +143,14 @@ async def test_a_console_asked_for_a_deck_shows_the_session_already_running_inst
 
 async def test_host_mode_resumes_an_unfinished_session(tmp_path):
     data = tmp_path / "host"
-    first = FacilitatorApp("", "", create={"deck": "interlodge", "seed": 1}, embedded=EmbeddedServer(data))
+    first = FacilitatorApp("", "", create={"deck": "interlodge", "seed": 1}, server=EmbeddedServer(data))
     async with first.run_test(size=(150, 44)) as pilot:
         await wait_for(pilot, lambda: first.view, what="first session")
         code = first.view["session"]["code"]
         await pilot.press("s")
         await wait_for(pilot, lambda: first.view["session"]["phase"] == "brief")
         await pilot.press("ctrl+q")
-    second = FacilitatorApp("", "", create={"deck": "interlodge", "seed": 2}, embedded=EmbeddedServer(data))
+    second = FacilitatorApp("", "", create={"deck": "interlodge", "seed": 2}, server=EmbeddedServer(data))
     async with second.run_test(size=(150, 44)) as pilot:
         await wait_for(pilot, lambda: second.view, what="resumed session")
         assert second.view["session"]["code"] == code and second.view["session"]["phase"] == "brief"

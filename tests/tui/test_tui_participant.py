@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from textual.widgets import Input, OptionList, RichLog, Static, TextArea
 
-from game.client.link import SeatStore
-from game.tui.participant import ChoosePane, Chosen, Conversation, HelpScreen, JoinScreen, ParticipantApp, PlayScreen
-from game.tui.widgets import StatusBar
+from game.client.seats import SeatStore
+from game.tui.participant.app import ParticipantApp
+from game.tui.participant.messages import Chosen
+from game.tui.participant.panes import ChoosePane, Conversation
+from game.tui.participant.screens import JoinScreen, PlayScreen
+from game.tui.shared.help import HelpScreen
+from game.tui.shared.widgets import StatusBar
 from server.hub import Hub
 from tests.server.test_server import advance, base, new_session
 from tests.tuihelp import screen_text, wait_for, widget_text
