@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = """
 import sys, time, tempfile
 sys.path.insert(0, {root!r})
-from game.client.link import SeatStore
-from game.tui.participant import ParticipantApp
+from game.client.seats import SeatStore
+from game.tui.participant.app import ParticipantApp
 
 async def first_paint(pilot):
     print(f"PAINTED {{time.time():.6f}}", flush=True)

@@ -76,7 +76,7 @@ def test_session_options_are_checked_before_anything_starts(tmp_path):
 
 
 def test_a_deck_file_is_sent_as_text_and_a_bundled_one_by_name():
-    from game.cli.main import create_request
+    from game.cli.session import create_request
 
     bundled = create_request("interlodge", 3, "silos, desk_voice", 7)
     assert bundled == {"orgs": 3, "patterns": ["silos", "desk_voice"], "seed": 7, "deck": "interlodge"}

@@ -81,7 +81,7 @@ def test_the_tutorial_deck_loads_and_its_claim_holds():
 
 def test_facilitating_guide_covers_every_bundled_deck_and_console_key():
     from game.deckfiles import bundled_decks, load_deck
-    from game.tui.facilitator import ConsoleScreen
+    from game.tui.facilitator.screens import ConsoleScreen
 
     text = (DOCS / "facilitating.md").read_text()
     for name, path in bundled_decks().items():

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Callable
+
+from rich.console import Console
+from textual.widget import Widget
+from textual.widgets import Static
 
 
 async def wait_for(
@@ -26,11 +31,9 @@ async def wait_for(
 
 def plain(renderable, width: int = 120) -> str:
     """A renderable (Rich or Textual content) as plain text."""
-    from rich.console import Console
-
     if isinstance(renderable, str):
         return renderable
-    console = Console(width=width, record=True, file=open("/dev/null", "w"), color_system=None)  # noqa: SIM115
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
     console.print(renderable)
     return console.export_text()
 
@@ -40,15 +43,12 @@ def widget_text(widget, width: int = 120) -> str:
     return plain(widget.content, width)
 
 
-def screen_text(app) -> str:
-    """Everything visible on the app's screen, as plain text."""
-    from rich.console import Console
-
-    console = Console(width=app.size.width, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
-    for widget in app.screen.query("*"):
-        if widget.display and hasattr(widget, "render"):
-            try:
-                console.print(widget.render())
-            except Exception:  # noqa: BLE001
-                pass
-    return console.export_text()
+def screen_text(app, width: int = 120) -> str:
+    """The text of every Static (and Label) on the app's screen that is on show, one after
+    another: widgets inside a hidden container (a pane the ContentSwitcher is not showing,
+    say) are left out."""
+    parts = []
+    for widget in app.screen.query(Static):
+        if all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget)):
+            parts.append(plain(widget.content, width))
+    return "\n".join(parts)

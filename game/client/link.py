@@ -3,7 +3,8 @@
 A :class:`Link` keeps one WebSocket open to one endpoint, reconnecting with back-off when
 the network or the server goes away, and reports every incoming message and every change
 of connection state through callbacks. Requests carry an ``id``; their ``ack`` or
-``error`` resolves the awaiting caller. Seat tokens are kept in a :class:`SeatStore`.
+``error`` resolves the awaiting caller; an ``error`` raises :class:`RequestRefused`.
+Seat tokens are kept by :class:`game.client.seats.SeatStore`.
 """
 
 from __future__ import annotations
@@ -11,19 +12,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
+from game.core.protocol import CLOSE_ENDED, CLOSE_KICKED, CLOSE_REPLACED
+
 # Close codes after which reconnecting makes no sense
 FINAL_CLOSES = {
-    4001: "The facilitator removed you from the session.",
-    4002: "This seat was opened in another window.",
-    4003: "The session has ended.",
+    CLOSE_KICKED: "The facilitator removed you from the session.",
+    CLOSE_REPLACED: "This seat was opened in another window.",
+    CLOSE_ENDED: "The session has ended.",
 }
 
 
@@ -31,8 +32,8 @@ class NotConnected(Exception):
     """Raised by :meth:`Link.request` while the link is down."""
 
 
-class Refused(Exception):
-    """The server answered a request with an error."""
+class RequestRefused(Exception):
+    """The server answered a request with an error (its ``code`` and ``message``)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -153,7 +154,7 @@ class Link:
         self.on_message(message)
 
     async def request(self, message: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
-        """Send and wait for the answer; raises :class:`Refused` or :class:`NotConnected`."""
+        """Send and wait for the answer; raises :class:`RequestRefused` or :class:`NotConnected`."""
         ws = self.ws
         if ws is None:
             raise NotConnected("not connected to the server")
@@ -167,7 +168,7 @@ class Link:
             raise NotConnected("not connected to the server") from None
         answer = await asyncio.wait_for(future, timeout)
         if answer.get("type") == "error":
-            raise Refused(answer.get("code", ""), answer.get("message", ""))
+            raise RequestRefused(answer.get("code", ""), answer.get("message", ""))
         return answer
 
     async def stop(self) -> None:
@@ -179,7 +180,7 @@ class Link:
 async def join_session(url: str, code: str, name: str, timeout: float = 10.0) -> dict[str, Any]:
     """Join with a code and a name; return the ``joined`` message (seat and token).
 
-    Raises :class:`Refused` with the server's reason, or :class:`NotConnected`.
+    Raises :class:`RequestRefused` with the server's reason, or :class:`NotConnected`.
     """
     target = normalise_url(url) + "/v1/join"
     try:
@@ -191,56 +192,11 @@ async def join_session(url: str, code: str, name: str, timeout: float = 10.0) ->
                 if message.get("type") == "joined":
                     return message
                 if message.get("type") == "error":
-                    raise Refused(message["code"], message["message"])
+                    raise RequestRefused(message["code"], message["message"])
     except InvalidStatus as exc:
         body = exc.response.body.decode(errors="replace").strip() if exc.response.body else ""
-        raise Refused("refused", body or f"the server refused ({exc.response.status_code})") from None
+        raise RequestRefused("refused", body or f"the server refused ({exc.response.status_code})") from None
     except InvalidURI:
         raise NotConnected(f"{url} is not a valid address") from None
     except (OSError, InvalidHandshake, TimeoutError, ConnectionClosed):
         raise NotConnected(f"cannot reach a Crossroads server at {url}") from None
-
-
-class SeatStore:
-    """Seat tokens and the last server and name, in the user's data folder."""
-
-    def __init__(self, folder: Path | None = None) -> None:
-        if folder is None:
-            import platformdirs
-
-            folder = platformdirs.user_data_path("crossroads")
-        self.path = Path(folder) / "seats.json"
-
-    def load(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.path.read_text())
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
-
-    def save(self, data: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(data, out, indent=1)
-        tmp.replace(self.path)
-
-    def last(self) -> tuple[str, str]:
-        data = self.load()
-        return str(data.get("last_url", "")), str(data.get("last_name", ""))
-
-    def seat(self, url: str) -> dict[str, Any] | None:
-        seat = self.load().get("seats", {}).get(normalise_url(url))
-        return seat if isinstance(seat, dict) and isinstance(seat.get("token"), str) else None
-
-    def remember(self, url: str, name: str, code: str, seat: str, token: str) -> None:
-        data = self.load()
-        data["last_url"], data["last_name"] = url, name
-        data.setdefault("seats", {})[normalise_url(url)] = {"code": code, "seat": seat, "token": token, "name": name}
-        self.save(data)
-
-    def forget(self, url: str) -> None:
-        data = self.load()
-        data.get("seats", {}).pop(normalise_url(url), None)
-        self.save(data)

@@ -8,8 +8,9 @@ from click.testing import CliRunner
 
 from game.cli.main import main
 from game.deckfiles import load_deck
-from game.local.host import PlaytestHost
-from game.tui.participant import DeckProblemsScreen, ParticipantApp, PlayScreen
+from game.local.playtest import PlaytestHost
+from game.tui.participant.app import ParticipantApp
+from game.tui.participant.screens import DeckProblemsScreen, PlayScreen
 from tests.tuihelp import wait_for, widget_text
 
 
@@ -41,7 +42,7 @@ async def test_playtest_starts_at_a_round_and_reloads_on_save(tmp_path, monkeypa
     CliRunner().invoke(main, ["deck", "new", "trial"])
     path = tmp_path / "trial.toml"
     host = PlaytestHost(path, group="bottom", from_round=2, seed=3)
-    app = ParticipantApp(demo=host)
+    app = ParticipantApp(local=host)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: app.view.get("session", {}).get("round") == 2, timeout=15, what="round 2")
         assert app.view["group"] == "bottom" and isinstance(app.screen, PlayScreen)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from game.client.link import SeatStore
-from game.local.host import DemoHost, EmbeddedServer
-from game.tui.facilitator import FacilitatorApp
-from game.tui.participant import ParticipantApp
+from game.client.seats import SeatStore
+from game.local.demo import DemoHost
+from game.local.embedded import EmbeddedServer
+from game.tui.facilitator.app import FacilitatorApp
+from game.tui.participant.app import ParticipantApp
 from tests.tuihelp import wait_for
 
 UNTIMED = str(Path(__file__).resolve().parent.parent / "decks" / "untimed.toml")
@@ -16,7 +17,7 @@ SIZE = (110, 34)
 
 
 def demo_app(tmp_path) -> ParticipantApp:
-    return ParticipantApp(demo=DemoHost(UNTIMED, seed=4, bots="by_the_book", code_factory=lambda: "TEST34"), store=SeatStore(tmp_path))
+    return ParticipantApp(local=DemoHost(UNTIMED, seed=4, bots="by_the_book", code_factory=lambda: "TEST34"), store=SeatStore(tmp_path))
 
 
 def test_join_screen(snap_compare, tmp_path):
@@ -71,7 +72,7 @@ def console(tmp_path) -> FacilitatorApp:
         "",
         join_address="192.168.1.20:8765",
         create={"deck_toml": Path(UNTIMED).read_text(), "orgs": 2, "patterns": ["silos", "desk_voice"], "seed": 1},
-        embedded=EmbeddedServer(tmp_path / "host", code_factory=lambda: "TEST34"),
+        server=EmbeddedServer(tmp_path / "host", code_factory=lambda: "TEST34"),
         clock=lambda: "10:00:00",
     )
 

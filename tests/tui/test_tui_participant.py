@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from textual.widgets import Input, OptionList, RichLog, Static, TextArea
 
-from game.client.link import SeatStore
-from game.tui.participant import ChoosePane, Chosen, Conversation, HelpScreen, JoinScreen, ParticipantApp, PlayScreen
-from game.tui.widgets import StatusBar
+from game.client.seats import SeatStore
+from game.tui.participant.app import ParticipantApp
+from game.tui.participant.messages import Chosen
+from game.tui.participant.panes import ChoosePane, Conversation
+from game.tui.participant.screens import JoinScreen, PlayScreen
+from game.tui.shared.help import HelpScreen
+from game.tui.shared.widgets import StatusBar
 from server.hub import Hub
 from tests.server.test_server import advance, base, new_session
 from tests.tuihelp import screen_text, wait_for, widget_text
@@ -209,5 +213,15 @@ async def test_the_app_shows_connection_loss_and_recovers_when_the_server_restar
             await second.close()
 
 
-def test_screen_text_helper_is_importable():
-    assert callable(screen_text)
+async def test_the_screen_shows_the_pane_of_the_current_phase_only(hub, tmp_path):
+    fac, code = await new_session(hub)
+    app, _ = await play_app(hub, tmp_path, code)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.view.get("session", {}).get("phase") == "lobby")
+        await wait_for(pilot, lambda: "Welcome, Ana!" in screen_text(app), what="the lobby on screen")
+        assert "A broken shower" not in screen_text(app)
+        await fac.request({"type": "start"})
+        await wait_for(pilot, lambda: "A broken shower" in screen_text(app), what="the brief on screen", detail=lambda: screen_text(app))
+        shown = screen_text(app)
+        assert "Welcome, Ana!" not in shown, "the lobby pane is hidden once the brief is dealt"
+        assert "Read your side of the situation." in shown and "Round 1 of 6" in shown

@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import ProgressBar, Static
 
-from game.tui.text import LEVER_NAMES, LEVER_STYLES, PHASE_NAMES, bar, literal, signed, spark
+from game.tui.shared.text import LEVER_NAMES, LEVER_STYLES, PHASE_NAMES, bar, literal, signed, spark
 
 
 class TimerBar(Widget):

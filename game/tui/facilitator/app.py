@@ -2,143 +2,33 @@
 
 One screen to run the room: the join code in large type, the roster of every organisation
 and group, phase controls on keys, patterns and injects, a live chart of the metrics per
-organisation and an event log; the debrief on its own screen.
+organisation and an event log; the debrief on its own screen. ``host`` injects a
+:class:`~game.tui.shared.host.LocalServer`; the console then connects to it like any other.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
 from rich.text import Text
-from textual import on, work
-from textual.app import App, ComposeResult
+from textual import work
+from textual.app import App
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Label, OptionList, RichLog, Select, Static
-from textual.widgets.option_list import Option
+from textual.widgets import RichLog
 
-from game.client.link import Link, NotConnected, Refused
+from game.client.link import Link, NotConnected, RequestRefused
 from game.core.deck import GROUPS
-from game.tui.bigtext import big
-from game.tui.participant import ConnectionChanged, HelpScreen, ServerMessage
-from game.tui.text import PHASE_NAMES, SHORT_GROUPS, literal, spark
-from game.tui.widgets import TimerBar, debrief_renderable
+from game.tui.facilitator.dialogs import Confirm, Pick
+from game.tui.facilitator.screens import ConsoleScreen, DebriefScreen
+from game.tui.shared.help import HelpScreen
+from game.tui.shared.host import LocalServer
+from game.tui.shared.messages import ConnectionChanged, ServerMessage
+from game.tui.shared.text import PHASE_NAMES, SHORT_GROUPS, literal
 
-
-class Pick(ModalScreen[str | None]):
-    """Pick one of a few choices (a pattern, an inject, a group)."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
-        super().__init__()
-        self.title_text, self.choices = title, choices
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(literal(self.title_text, "bold"))
-            yield OptionList(*[Option(literal(label), id=value) for value, label in self.choices], id="pick")
-            yield Button("Cancel", id="cancel")
-
-    @on(OptionList.OptionSelected, "#pick")
-    def chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class Confirm(ModalScreen[bool]):
-    BINDINGS = [Binding("escape,n", "no", "No"), Binding("y", "yes", "Yes")]
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(literal(self.question, "bold"))
-            with Horizontal(classes="buttons"):
-                yield Button("Yes (y)", id="yes", variant="error")
-                yield Button("No (n)", id="no", variant="primary")
-
-    @on(Button.Pressed, "#yes")
-    def action_yes(self) -> None:
-        self.dismiss(True)
-
-    @on(Button.Pressed, "#no")
-    def action_no(self) -> None:
-        self.dismiss(False)
-
-
-class DebriefScreen(Screen[None]):
-    """The debrief: per metric, change by lever and over the rounds, organisations side by
-    side, counterfactuals, conversations and time-out answers."""
-
-    BINDINGS = [Binding("escape,d", "app.pop_screen", "Back to the console"), Binding("f1,question_mark", "app.help", "Help")]
-
-    def __init__(self, debrief: dict[str, Any]) -> None:
-        super().__init__()
-        self.debrief = debrief
-
-    def compose(self) -> ComposeResult:
-        metrics = self.debrief["metrics"]
-        yield Static(Text("Debrief: the whole system", style="bold"), id="debrief-title")
-        yield Select([("Every metric", "")] + [(m["label"], name) for name, m in metrics.items()], value="", allow_blank=False, id="metric")
-        with VerticalScroll(id="debrief-body"):
-            yield Static(debrief_renderable(self.debrief), id="debrief-view")
-        yield Footer()
-
-    @on(Select.Changed, "#metric")
-    def show_metric(self, event: Select.Changed) -> None:
-        self.query_one("#debrief-view", Static).update(debrief_renderable(self.debrief, str(event.value) or None))
-
-
-class ConsoleScreen(Screen[None]):
-    BINDINGS = [
-        Binding("s", "app.command('start')", "Start"),
-        Binding("n", "app.command('advance')", "Next phase"),
-        Binding("p", "app.pause", "Pause/resume"),
-        Binding("plus,a", "app.command('extend')", "+1 min"),
-        Binding("t", "app.command('call_timeout')", "Time-out"),
-        Binding("b", "app.command('botify_stalled')", "Bots for stalled"),
-        Binding("k", "app.kick", "Kick"),
-        Binding("m", "app.move", "Move"),
-        Binding("c", "app.pattern", "Pattern"),
-        Binding("i", "app.inject", "Inject"),
-        Binding("l", "app.lock", "Lock lobby"),
-        Binding("d", "app.debrief", "Debrief"),
-        Binding("e", "app.end", "End"),
-        Binding("f1,question_mark", "app.help", "Help"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        with Horizontal(id="top"):
-            yield Static(big("------"), id="code")
-            yield Static("", id="join-how")
-        yield TimerBar(id="timer")
-        with Horizontal(id="middle"):
-            yield DataTable(id="roster", cursor_type="row", zebra_stripes=True)
-            yield VerticalScroll(Static("", id="chart"), id="chart-box")
-        yield RichLog(id="log", wrap=True, markup=False, highlight=False, min_width=20)
-        yield Footer()
-
-    def on_mount(self) -> None:
-        roster = self.query_one("#roster", DataTable)
-        for column in ("Org", "Group", "Name", "Online", "Chosen", "Last seen", "Seat"):
-            roster.add_column(column, key=column)
-
-
-class FacilitatorView(Message):
-    def __init__(self, view: dict[str, Any]) -> None:
-        super().__init__()
-        self.view = view
+HELP = Path(__file__).resolve().parent / "help.md"
 
 
 class FacilitatorApp(App[None]):
@@ -156,14 +46,15 @@ class FacilitatorApp(App[None]):
         *,
         join_address: str = "",
         create: dict[str, Any] | None = None,
-        embedded: Any = None,
-        clock: Any = None,
+        server: LocalServer | None = None,
+        clock: Callable[[], str] | None = None,
     ) -> None:
         super().__init__()
         self.url, self.secret = url, secret
         self.join_address = join_address or url.removeprefix("ws://")
         self.create = create
-        self.embedded = embedded
+        self.server = server
+        self.welcomed = False
         self.link: Link | None = None
         self.view: dict[str, Any] = {}
         self.seen_seats: dict[str, dict[str, Any]] = {}
@@ -173,14 +64,9 @@ class FacilitatorApp(App[None]):
 
     async def on_mount(self) -> None:
         self.push_screen("console")
-        if self.embedded is not None and self.embedded.hub is None:
-            await self.embedded.start()
-            hub = self.embedded.hub
-            self.url, self.secret = self.embedded.url, hub.secret
-            if hub.session is not None and hub.session.phase != "ended":
-                note = f"Resumed session {hub.session.code} from the journal in {hub.journal.path}."
-                self.call_after_refresh(self.log_line, note, "bold green")
-                self.create = None
+        if self.server is not None:
+            await self.server.start()
+            self.url, self.secret = self.server.url, self.server.secret
         self.run_link()
 
     @work(exclusive=True, group="link")
@@ -216,7 +102,7 @@ class FacilitatorApp(App[None]):
     async def create_session(self, create: dict[str, Any]) -> None:
         try:
             await self.link.request({"type": "create_session", **create})  # type: ignore[union-attr]
-        except Refused as exc:
+        except RequestRefused as exc:
             self.log_line(f"Could not create the session: {exc.message}", "red")
         except (NotConnected, TimeoutError):
             self.log_line("Could not create the session: the server did not answer.", "red")
@@ -225,12 +111,18 @@ class FacilitatorApp(App[None]):
         message = event.message
         kind = message.get("type")
         if kind == "welcome":
+            # the server says which session is running, once per connection: say so only once
             running = message.get("session")
-            if running and self.create:
-                self.log_line(f"Session {running} is already running on this server; this console shows it.", "yellow")
+            first, self.welcomed = not self.welcomed, True
+            if running:
+                if first and self.server is not None:
+                    self.log_line(f"Resumed session {running} from the journal in {self.server.journal}.", "bold green")
+                    self.create = None
+                elif first and self.create:
+                    self.log_line(f"Session {running} is already running on this server; this console shows it.", "yellow")
             elif self.create and not self.view:
                 self.create_session(self.create)
-            elif not running:
+            else:
                 self.log_line(
                     f"No session is running on this server. Start one from here: crossroads facilitate {self.url} DECK --orgs N",
                     "yellow",
@@ -260,23 +152,7 @@ class FacilitatorApp(App[None]):
             self.log_line(f"Phase: {PHASE_NAMES.get(session['phase'], session['phase'])}{round_text}", "bold")
         if not isinstance(self.screen, ConsoleScreen):
             return
-        screen = self.screen
-        screen.query_one("#code", Static).update(big(session["code"]))
-        total = sum(len(o["seats"]) for o in view["orgs"])
-        online = sum(1 for o in view["orgs"] for s in o["seats"] if s["connected"])
-        how = Text.assemble(
-            ("Participants type:\n", "bold"),
-            (f"  crossroads join {self.join_address} --code {session['code']}\n", "bold cyan"),
-            literal(session["title"], "italic"),
-            "\n",
-            (f"{PHASE_NAMES.get(session['phase'], session['phase'])}", "bold reverse"),
-            f"  round {session['round']} of {session['rounds']}  ·  {online} of {total} online  ·  ",
-            ("lobby locked" if session["locked"] else "lobby open", "red" if session["locked"] else "green"),
-        )
-        screen.query_one("#join-how", Static).update(how)
-        screen.query_one(TimerBar).clock = session
-        self.fill_roster(view)
-        self.fill_chart(view)
+        self.screen.show(view, self.join_address)
         for org in view["orgs"]:
             for seat in org["seats"]:
                 before = self.seen_seats.get(seat["seat"])
@@ -288,56 +164,6 @@ class FacilitatorApp(App[None]):
                     self.log_line(Text.assemble(literal(seat["name"], "bold"), " went offline"), "yellow")
                 self.seen_seats[seat["seat"]] = seat
 
-    def fill_roster(self, view: dict[str, Any]) -> None:
-        table = self.screen.query_one("#roster", DataTable)
-        cursor = table.cursor_row
-        table.clear()
-        now = time.time()
-        for org in view["orgs"]:
-            for seat in org["seats"]:
-                last = "now" if seat["connected"] else (f"{int(now - seat['last_seen'])} s ago" if seat["last_seen"] else "—")
-                table.add_row(
-                    f"{org['org'] + 1}",
-                    SHORT_GROUPS[seat["group"]],
-                    literal(seat["name"]),
-                    Text("●", style="green") if seat["connected"] else Text("○", style="red"),
-                    Text("✔", style="green") if seat["chosen"] else "",
-                    last,
-                    "bot" if seat["bot"] else "",
-                    key=seat["seat"],
-                )
-        if table.row_count:
-            table.move_cursor(row=min(cursor, table.row_count - 1))
-
-    def fill_chart(self, view: dict[str, Any]) -> None:
-        """Per organisation: its pattern, how many have chosen, and each metric with its trend."""
-        blocks = []
-        for org in view["orgs"]:
-            progress = org["progress"]
-            table = Table(
-                box=None,
-                expand=True,
-                show_header=False,
-                padding=(0, 1),
-                title_justify="left",
-                title=Text.assemble(
-                    (f"Organisation {org['org'] + 1}", "bold"),
-                    "  ",
-                    literal(view["patterns"].get(org["pattern"], org["pattern"]), "cyan"),
-                    f"  ·  {progress['chosen']}/{progress['of']} chosen",
-                ),
-            )
-            table.add_column("metric", ratio=3, no_wrap=True, overflow="ellipsis")
-            table.add_column("value", justify="right", width=6)
-            table.add_column("trend", ratio=2, no_wrap=True)
-            for name, label in view["metrics"].items():
-                values = [h[name] for h in org["history"]]
-                table.add_row(literal(label), f"{org['metrics'][name]:.1f}", spark(values, 0, 100))
-            blocks.append(table)
-        from rich.console import Group as RichGroup
-
-        self.screen.query_one("#chart", Static).update(RichGroup(*blocks))
-
     # -- commands -------------------------------------------------------------------------
 
     async def send(self, message: dict[str, Any], done: str = "") -> bool:
@@ -345,7 +171,7 @@ class FacilitatorApp(App[None]):
             return False
         try:
             await self.link.request(message)
-        except Refused as exc:
+        except RequestRefused as exc:
             self.notify(exc.message, severity="warning", timeout=6)
             self.log_line(exc.message, "yellow")
             return False
@@ -384,11 +210,10 @@ class FacilitatorApp(App[None]):
         self.send_in_background({"type": "unlock" if locked else "lock"}, "Lobby open." if locked else "Lobby locked.")
 
     def selected_seat(self) -> str | None:
-        table = self.screen.query_one("#roster", DataTable) if isinstance(self.screen, ConsoleScreen) else None
-        if table is None or not table.row_count:
+        seat = self.screen.selected_seat() if isinstance(self.screen, ConsoleScreen) else None
+        if seat is None:
             self.notify("Select a participant in the roster first (↑/↓).", severity="warning")
-            return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return seat
 
     @work
     async def action_kick(self) -> None:
@@ -446,21 +271,11 @@ class FacilitatorApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen("facilitator_help.md"))
+            self.push_screen(HelpScreen(HELP))
 
     async def action_quit(self) -> None:
         if self.link is not None:
             await self.link.stop()
-        if self.embedded is not None:
-            await self.embedded.close()
+        if self.server is not None:
+            await self.server.close()
         self.exit()
-
-
-def read_secret(secret: str, secret_file: str) -> str:
-    if secret:
-        return secret
-    path = Path(secret_file)
-    try:
-        return path.read_text().strip()
-    except OSError as exc:
-        raise ValueError(f"cannot read the facilitator secret from {path}: {exc.strerror}") from None
