@@ -1,14 +1,16 @@
 """The wire protocol: versioned JSON messages with a ``type`` tag (see docs/protocol.md).
 
-Incoming frames are parsed here into plain command dicts for :func:`game.core.session.decide`;
-every way a frame can be wrong becomes a :class:`BadFrame` with an error code and a
-sentence, never an exception the server did not expect.
+Incoming frames are parsed here into commands, frozen attrs classes that
+:func:`game.core.session.decide` takes as they are; every way a frame can be wrong becomes a
+:class:`BadFrame` with an error code and a sentence, never an exception the server did not
+expect. What the server sends back is declared in :mod:`game.core.messages`. This module owns
+the protocol's numbers and codes: its version, frame limits, close codes and error codes.
 """
 
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import cattrs
@@ -16,7 +18,7 @@ import orjson
 from attrs import frozen
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 
-from game.core.loader import _cattrs_problems, format_path  # one converter style for decks and frames
+from game.core.convert import format_path, problems, strict_converter
 
 PROTOCOL_VERSION = 1
 MAX_FRAME = 64 * 1024
@@ -60,40 +62,46 @@ class BadFrame(Exception):
         self.code, self.message, self.ref = code, message, ref
 
 
-# --- message schemas -----------------------------------------------------------------------
+# --- commands: one class per message type ---------------------------------------------------
+# ``TYPE`` is the name on the wire, in acknowledgements and in errors.
 
 
 @frozen
-class Empty:
-    pass
+class Ping:
+    TYPE: ClassVar[str] = "ping"
 
 
 @frozen
 class Join:
+    TYPE: ClassVar[str] = "join"
     code: str
     name: str
 
 
 @frozen
 class Choose:
+    TYPE: ClassVar[str] = "choose"
     round: int
     option: str
 
 
 @frozen
 class Say:
+    TYPE: ClassVar[str] = "say"
     text: str
     to: str = ""
 
 
 @frozen
 class Answer:
+    TYPE: ClassVar[str] = "answer"
     prompt: int
     text: str
 
 
 @frozen
 class CreateSession:
+    TYPE: ClassVar[str] = "create_session"
     deck: str = ""
     deck_toml: str = ""
     orgs: int = 1
@@ -104,58 +112,118 @@ class CreateSession:
 
 
 @frozen
-class SeatRef:
-    seat: str
+class Lock:
+    TYPE: ClassVar[str] = "lock"
+
+
+@frozen
+class Unlock:
+    TYPE: ClassVar[str] = "unlock"
 
 
 @frozen
 class Move:
+    TYPE: ClassVar[str] = "move"
     seat: str
     org: int
     group: str
 
 
 @frozen
+class Start:
+    TYPE: ClassVar[str] = "start"
+
+
+@frozen
+class Advance:
+    TYPE: ClassVar[str] = "advance"
+
+
+@frozen
+class Pause:
+    TYPE: ClassVar[str] = "pause"
+
+
+@frozen
+class Resume:
+    TYPE: ClassVar[str] = "resume"
+
+
+@frozen
 class Extend:
+    TYPE: ClassVar[str] = "extend"
     seconds: int = 60
 
 
 @frozen
+class CallTimeout:
+    TYPE: ClassVar[str] = "call_timeout"
+
+
+@frozen
 class Inject:
+    TYPE: ClassVar[str] = "inject"
     inject: str
     org: int | None = None
 
 
 @frozen
 class SetPattern:
+    TYPE: ClassVar[str] = "set_pattern"
     org: int
     pattern: str
 
 
-PARTICIPANT_MESSAGES: dict[str, type] = {"join": Join, "choose": Choose, "say": Say, "answer": Answer, "ping": Empty}
-FACILITATOR_MESSAGES: dict[str, type] = {
-    "create_session": CreateSession,
-    "lock": Empty,
-    "unlock": Empty,
-    "move": Move,
-    "start": Empty,
-    "advance": Empty,
-    "pause": Empty,
-    "resume": Empty,
-    "extend": Extend,
-    "call_timeout": Empty,
-    "inject": Inject,
-    "set_pattern": SetPattern,
-    "botify": SeatRef,
-    "botify_stalled": Empty,
-    "kick": SeatRef,
-    "end": Empty,
-    "ping": Empty,
-}
+@frozen
+class Botify:
+    TYPE: ClassVar[str] = "botify"
+    seat: str
 
 
-def _strict_converter() -> cattrs.Converter:
-    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+@frozen
+class BotifyStalled:
+    TYPE: ClassVar[str] = "botify_stalled"
+
+
+@frozen
+class Kick:
+    TYPE: ClassVar[str] = "kick"
+    seat: str
+
+
+@frozen
+class End:
+    TYPE: ClassVar[str] = "end"
+
+
+def _by_type(*schemas: type) -> dict[str, type]:
+    return {schema.TYPE: schema for schema in schemas}  # type: ignore[attr-defined]
+
+
+PARTICIPANT_MESSAGES: dict[str, type] = _by_type(Join, Choose, Say, Answer, Ping)
+FACILITATOR_MESSAGES: dict[str, type] = _by_type(
+    CreateSession,
+    Lock,
+    Unlock,
+    Move,
+    Start,
+    Advance,
+    Pause,
+    Resume,
+    Extend,
+    CallTimeout,
+    Inject,
+    SetPattern,
+    Botify,
+    BotifyStalled,
+    Kick,
+    End,
+    Ping,
+)
+
+
+def _frame_converter() -> cattrs.Converter:
+    conv = strict_converter()
 
     def exact(kind: type, label: str) -> Any:
         def check(value: Any, _: Any) -> Any:
@@ -179,7 +247,7 @@ def _strict_converter() -> cattrs.Converter:
     return conv
 
 
-CONVERTER = _strict_converter()
+CONVERTER = _frame_converter()
 
 
 @cache
@@ -194,14 +262,14 @@ def _flat_fields(schema: type) -> tuple[tuple[str, type, Any], ...] | None:
     return tuple(out)
 
 
-def _fast_structure(data: dict[str, Any], schema: type) -> dict[str, Any] | None:
-    """The command fields of a well-formed frame for a flat schema, checked by hand; None
+def _fast_structure(data: dict[str, Any], schema: type) -> Any:
+    """The command of a well-formed frame for a flat schema, its fields checked by hand; None
     sends the frame down the converter, which also words the error of a malformed one.
     (Most frames in a busy room are ``choose``; this keeps them off the slow path.)"""
     fields = _flat_fields(schema)
     if fields is None or len(data) > len(fields):
         return None
-    out: dict[str, Any] = {}
+    values = []
     given = 0
     for name, kind, default in fields:
         if name in data:
@@ -211,12 +279,12 @@ def _fast_structure(data: dict[str, Any], schema: type) -> dict[str, Any] | None
             value = default  # attrs.NOTHING when the field is required: never of the right type
         if type(value) is not kind:
             return None
-        out[name] = value
-    return out if given == len(data) else None  # an unknown key: let the converter name it
+        values.append(value)
+    return schema(*values) if given == len(data) else None  # an unknown key: let the converter name it
 
 
-def parse_frame(frame: str | bytes, schemas: dict[str, type]) -> dict[str, Any]:
-    """A validated command dict with its ``type`` and optional ``ref``, or :class:`BadFrame`."""
+def parse_frame(frame: str | bytes, schemas: dict[str, type]) -> tuple[Any, Any]:
+    """``(ref, command)``: the frame's optional ``id`` and its validated command, or :class:`BadFrame`."""
     if isinstance(frame, bytes):
         try:
             frame = frame.decode("utf-8")
@@ -240,32 +308,19 @@ def parse_frame(frame: str | bytes, schemas: dict[str, type]) -> dict[str, Any]:
         raise BadFrame("unknown_type", f'unknown message type "{kind[:40]}"; this connection may send {known}', ref)
     command = _fast_structure(data, schema)
     if command is not None:
-        command["type"] = kind
-        command["ref"] = ref
-        return command
+        return ref, command
     try:
-        body = CONVERTER.structure(data, schema)
+        return ref, CONVERTER.structure(data, schema)
     except (ClassValidationError, ForbiddenExtraKeysError, ValueError, TypeError) as exc:
-        problems = list(_cattrs_problems(exc, ()))
-        text = "; ".join(f"{format_path(p) or kind}: {m}" for p, m in problems) or str(exc)
+        found = list(problems(exc))
+        text = "; ".join(f"{format_path(p) or kind}: {m}" for p, m in found) or str(exc)
         raise BadFrame("bad_field", f"{kind}: {text}", ref) from None
-    command = attrs.asdict(body, recurse=False)
-    command["type"] = kind
-    command["ref"] = ref
-    return command
 
 
-def encode_bytes(message: dict[str, Any]) -> bytes:
+def encode_bytes(message: Any) -> bytes:
     """Compact UTF-8 JSON, sent as a text frame without another round of encoding."""
     return orjson.dumps(message, option=orjson.OPT_NON_STR_KEYS)
 
 
-def encode(message: dict[str, Any]) -> str:
+def encode(message: Any) -> str:
     return encode_bytes(message).decode()
-
-
-def error(code: str, message: str, ref: Any = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "error", "code": code, "message": message}
-    if ref is not None:
-        out["ref"] = ref
-    return out

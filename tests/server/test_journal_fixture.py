@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from game.core.deck import GROUPS
-from game.core.session import clock_view, debrief, facilitator_view, group_view, personal, progress, session_from_event
+from game.core.session import clock_view, debrief, facilitator_view, group_view, personal, progress, replay
 from server.hub import Hub
 from server.journal import Journal
 from tests.wsclient import facilitator
@@ -31,10 +31,7 @@ def replayed(path: Path):
     journal = Journal(path)
     events = journal.latest_session()
     journal.close()
-    session = session_from_event(events[0])
-    for event in events[1:]:
-        session.apply(event)
-    return session
+    return replay(events)
 
 
 def as_json(value):
