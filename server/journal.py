@@ -44,10 +44,7 @@ class Journal:
         self.db.executescript(SCHEMA)
 
     def append(self, session_id: str, events: Iterable[Event]) -> int:
-        rows = []
-        for event in events:
-            kind, data = to_record(event)
-            rows.append((session_id, kind, orjson.dumps(data).decode()))
+        rows = [(session_id, kind, orjson.dumps(data).decode()) for kind, data in map(to_record, events)]
         if not rows:
             return 0
         # One statement in autocommit mode: the rows and their fsync are one transaction and
