@@ -26,7 +26,6 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from game.core import messages
-from game.core.bots import STRATEGIES
 from game.core.loader import DeckError, load_deck_text
 from game.core.protocol import (
     CLOSE_ENDED,
@@ -64,6 +63,7 @@ from game.core.session import (
     replay,
     token_hash,
 )
+from game.core.session.setup import org_patterns
 from game.deckfiles import bundled_decks
 from server.auth import SECRET_FILE, Gate, load_or_create_secret
 from server.commit import Committed, GroupCommit, settle_future
@@ -77,7 +77,6 @@ log = logging.getLogger("crossroads.server")
 
 SEAT_MESSAGES = {k: v for k, v in PARTICIPANT_MESSAGES.items() if k != "join"}
 JOIN_MESSAGES = {"join": Join, "ping": Ping}
-MAX_ORGS = 100
 ACK_WITH_YOU = (Choose, Answer)  # commands whose acknowledgement carries the seat's new state
 
 
@@ -329,16 +328,7 @@ class Hub:
             deck = load_deck_text(text, name)
         except DeckError as exc:
             raise Refused("deck_invalid", "\n".join(str(p) for p in exc.problems[:20])) from None
-        orgs = command.orgs
-        if not 1 <= orgs <= MAX_ORGS:
-            raise Refused("bad_field", f"orgs must be from 1 to {MAX_ORGS}")
-        patterns = list(command.patterns) or [deck.default_pattern]
-        for p in patterns:
-            if p not in deck.patterns:
-                raise Refused("bad_field", f'unknown pattern "{p}"; this deck has {", ".join(deck.patterns)}')
-        patterns = [patterns[i % len(patterns)] for i in range(orgs)]
-        if command.bots not in STRATEGIES:
-            raise Refused("bad_field", f'unknown bot strategy "{command.bots}"; choose from {", ".join(STRATEGIES)}')
+        patterns = org_patterns(command, deck)
         seed = command.seed if command.seed is not None else secrets.randbelow(2**31)
         session, event = create_session(
             secrets.token_hex(8), self.code_factory(), deck, text, name, patterns, seed, command.bots, command.early_close
@@ -351,7 +341,7 @@ class Hub:
             self.session = previous
             raise
         self.rooms.forget_seats()
-        log.info("session %s created: deck %s, %d organisations", session.code, deck.id, orgs)
+        log.info("session %s created: deck %s, %d organisations", session.code, deck.id, len(patterns))
         return session
 
     def accept(self, actor: Actor, command: Any, committed: Committed) -> list[Event]:

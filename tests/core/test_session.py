@@ -21,6 +21,7 @@ from game.core.protocol import (
     BotifyStalled,
     CallTimeout,
     Choose,
+    CreateSession,
     End,
     Extend,
     Inject,
@@ -84,6 +85,7 @@ from game.core.session.phases import (
     SYSTEM_COMMANDS,
     TRANSITIONS,
 )
+from game.core.session.setup import org_patterns
 
 DECK_PATH = Path(__file__).resolve().parents[2] / "decks" / "interlodge.toml"
 DECK_TEXT = DECK_PATH.read_text(encoding="utf-8")
@@ -490,3 +492,15 @@ def test_a_seat_sees_its_own_choice_and_its_group_its_own_messages():
     assert [m["text"] for m in group_view(session, 0, "bottom")["messages"]] == ["only us"]
     assert group_view(session, 0, "top")["messages"] == []
     assert attrs.has(type(Choose(1, option))), "commands are the protocol's attrs classes"
+
+
+# --- a new session -----------------------------------------------------------------------------
+
+
+def test_a_new_session_gets_its_patterns_in_turn_and_a_request_that_does_not_fit_is_refused():
+    assert org_patterns(CreateSession(orgs=3, patterns=("silos", "desk_voice")), DECK) == ["silos", "desk_voice", "silos"]
+    assert org_patterns(CreateSession(), DECK) == [DECK.default_pattern]
+    for bad in (CreateSession(orgs=0), CreateSession(orgs=101), CreateSession(patterns=("nope",)), CreateSession(bots="psychic")):
+        with pytest.raises(Refused) as refused:
+            org_patterns(bad, DECK)
+        assert refused.value.code == "bad_field"

@@ -7,6 +7,7 @@
   :mod:`game.core.protocol`'s);
 - :mod:`.decide`: ``decide(session, actor, command, now)`` -> events, or :class:`Refused`;
 - :mod:`.inputs`: the round's inputs for the engine;
+- :mod:`.setup`: the checks on a new session;
 - :mod:`.views` and :mod:`.debrief`: what each seat, group and the facilitator may see.
 
 The server journals the events before it acknowledges anything and rebuilds a session after a
