@@ -113,6 +113,7 @@ class Hub:
 
     @property
     def seat_conns(self) -> dict[str, ServerConnection]:
+        """The connected seats: seat id -> its connection."""
         return self.rooms.seat_conns
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -264,7 +265,7 @@ class Hub:
                 continue
             ref, command = received
             try:
-                self.accept(actor, command, lambda failure, ref=ref, command=command: self.acknowledge(ws, seat_id, ref, command, failure))
+                self.accept(actor, command, partial(self.acknowledge, ws, seat_id, ref, command))
             except Refused as refused:
                 self.stats["refused"] += 1
                 self.rooms.reply(ws, messages.error(refused.code, refused.message, ref))
