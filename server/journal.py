@@ -2,7 +2,8 @@
 
 WAL mode with ``synchronous=FULL`` makes each commit durable (the WAL is fsynced) while
 readers never block the writer. The server commits events in groups: everything accepted
-since the last commit goes to disk in one transaction.
+since the last commit goes to disk in one transaction. Rows hold each event's journal record
+(:func:`game.core.session.events.to_record`): its type and its data as JSON.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import orjson
 
-from game.core.session import Event
+from game.core.session.events import Event, from_record, to_record
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -43,7 +44,7 @@ class Journal:
         self.db.executescript(SCHEMA)
 
     def append(self, session_id: str, events: Iterable[Event]) -> int:
-        rows = [(session_id, e.type, orjson.dumps(e.data).decode()) for e in events]
+        rows = [(session_id, kind, orjson.dumps(data).decode()) for kind, data in map(to_record, events)]
         if not rows:
             return 0
         # One statement in autocommit mode: the rows and their fsync are one transaction and
@@ -59,7 +60,7 @@ class Journal:
         if row is None:
             return []
         cursor = self.db.execute("SELECT type, data FROM events WHERE session = ? ORDER BY seq", (row[0],))
-        return [Event(kind, orjson.loads(data)) for kind, data in cursor]
+        return [from_record(kind, orjson.loads(data)) for kind, data in cursor]
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM events").fetchone()[0]

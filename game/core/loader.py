@@ -13,21 +13,15 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Iterator
 from typing import Any
 
 import attrs
 import cattrs
-from cattrs.errors import (
-    AttributeValidationNote,
-    ClassValidationError,
-    ForbiddenExtraKeysError,
-    IterableValidationError,
-)
 from cattrs.gen import make_dict_structure_fn
 
 from game.core import deck as model
 from game.core.bots import STRATEGIES
+from game.core.convert import format_path, problems, strict_converter
 from game.core.expr import FUNCTIONS, VARIABLES, ExprError, Names, compile_expr, suggest
 from game.core.tomlpos import Path, find_position, locate_keys
 
@@ -61,13 +55,6 @@ class DeckError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
-
-
-def format_path(path: Path) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def describe(value: Any) -> str:
@@ -132,7 +119,7 @@ def _bounds(value: Any, _: Any) -> tuple[float, float]:
 
 
 def _make_converter() -> cattrs.Converter:
-    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    conv = strict_converter()
     conv.register_structure_hook(float, _number)
     conv.register_structure_hook(int, _integer)
     conv.register_structure_hook(str, _text)
@@ -159,27 +146,6 @@ def _make_converter() -> cattrs.Converter:
 CONVERTER = _make_converter()
 
 
-def _cattrs_problems(exc: BaseException, path: Path) -> Iterator[tuple[Path, str]]:
-    if isinstance(exc, ClassValidationError | IterableValidationError):
-        with_notes, without = exc.group_exceptions()
-        for sub, note in with_notes:
-            key = note.name if isinstance(note, AttributeValidationNote) else note.index
-            if isinstance(sub, KeyError):
-                yield path, f'missing key "{key}"'
-            else:
-                yield from _cattrs_problems(sub, path + (key,))
-        for sub in without:
-            yield from _cattrs_problems(sub, path)
-    elif isinstance(exc, ForbiddenExtraKeysError):
-        known = [f.name for f in attrs.fields(exc.cl)]
-        for key in sorted(exc.extra_fields):
-            yield path + (key,), f'unknown key "{key}"{suggest(key, known)}; allowed here: {", ".join(known)}'
-    elif isinstance(exc, ValueError | TypeError):
-        yield path, str(exc) or "invalid value"
-    else:
-        yield path, f"invalid value ({type(exc).__name__})"
-
-
 # --- the loader -------------------------------------------------------------------------
 
 
@@ -204,7 +170,7 @@ class _Collector:
         try:
             return CONVERTER.structure(value, cls)
         except Exception as exc:  # noqa: BLE001 - every structuring failure becomes a problem
-            found = list(_cattrs_problems(exc, path))
+            found = list(problems(exc, path))
             for sub_path, message in found or [(path, str(exc))]:
                 self.add(sub_path, message)
             return None

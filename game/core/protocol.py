@@ -1,14 +1,17 @@
 """The wire protocol: versioned JSON messages with a ``type`` tag (see docs/protocol.md).
 
-Incoming frames are parsed here into plain command dicts for :func:`game.core.session.decide`;
-every way a frame can be wrong becomes a :class:`BadFrame` with an error code and a
-sentence, never an exception the server did not expect.
+Incoming frames are parsed here into commands, frozen attrs classes that
+:func:`game.core.session.decide` takes as they are; every way a frame can be wrong becomes a
+:class:`BadFrame` with an error code and a sentence, never an exception the server did not
+expect. What the server sends back is declared in :mod:`game.core.messages`. This module owns
+the protocol's numbers and codes: its version, frame limits, close codes and error codes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import cattrs
@@ -16,7 +19,7 @@ import orjson
 from attrs import frozen
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 
-from game.core.loader import _cattrs_problems, format_path  # one converter style for decks and frames
+from game.core.convert import format_path, problems, strict_converter
 
 PROTOCOL_VERSION = 1
 MAX_FRAME = 64 * 1024
@@ -60,40 +63,46 @@ class BadFrame(Exception):
         self.code, self.message, self.ref = code, message, ref
 
 
-# --- message schemas -----------------------------------------------------------------------
+# --- commands: one class per message type ---------------------------------------------------
+# ``TYPE`` is the name on the wire, in acknowledgements and in errors.
 
 
 @frozen
-class Empty:
-    pass
+class Ping:
+    TYPE: ClassVar[str] = "ping"
 
 
 @frozen
 class Join:
+    TYPE: ClassVar[str] = "join"
     code: str
     name: str
 
 
 @frozen
 class Choose:
+    TYPE: ClassVar[str] = "choose"
     round: int
     option: str
 
 
 @frozen
 class Say:
+    TYPE: ClassVar[str] = "say"
     text: str
     to: str = ""
 
 
 @frozen
 class Answer:
+    TYPE: ClassVar[str] = "answer"
     prompt: int
     text: str
 
 
 @frozen
 class CreateSession:
+    TYPE: ClassVar[str] = "create_session"
     deck: str = ""
     deck_toml: str = ""
     orgs: int = 1
@@ -104,58 +113,118 @@ class CreateSession:
 
 
 @frozen
-class SeatRef:
-    seat: str
+class Lock:
+    TYPE: ClassVar[str] = "lock"
+
+
+@frozen
+class Unlock:
+    TYPE: ClassVar[str] = "unlock"
 
 
 @frozen
 class Move:
+    TYPE: ClassVar[str] = "move"
     seat: str
     org: int
     group: str
 
 
 @frozen
+class Start:
+    TYPE: ClassVar[str] = "start"
+
+
+@frozen
+class Advance:
+    TYPE: ClassVar[str] = "advance"
+
+
+@frozen
+class Pause:
+    TYPE: ClassVar[str] = "pause"
+
+
+@frozen
+class Resume:
+    TYPE: ClassVar[str] = "resume"
+
+
+@frozen
 class Extend:
+    TYPE: ClassVar[str] = "extend"
     seconds: int = 60
 
 
 @frozen
+class CallTimeout:
+    TYPE: ClassVar[str] = "call_timeout"
+
+
+@frozen
 class Inject:
+    TYPE: ClassVar[str] = "inject"
     inject: str
     org: int | None = None
 
 
 @frozen
 class SetPattern:
+    TYPE: ClassVar[str] = "set_pattern"
     org: int
     pattern: str
 
 
-PARTICIPANT_MESSAGES: dict[str, type] = {"join": Join, "choose": Choose, "say": Say, "answer": Answer, "ping": Empty}
-FACILITATOR_MESSAGES: dict[str, type] = {
-    "create_session": CreateSession,
-    "lock": Empty,
-    "unlock": Empty,
-    "move": Move,
-    "start": Empty,
-    "advance": Empty,
-    "pause": Empty,
-    "resume": Empty,
-    "extend": Extend,
-    "call_timeout": Empty,
-    "inject": Inject,
-    "set_pattern": SetPattern,
-    "botify": SeatRef,
-    "botify_stalled": Empty,
-    "kick": SeatRef,
-    "end": Empty,
-    "ping": Empty,
-}
+@frozen
+class Botify:
+    TYPE: ClassVar[str] = "botify"
+    seat: str
 
 
-def _strict_converter() -> cattrs.Converter:
-    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+@frozen
+class BotifyStalled:
+    TYPE: ClassVar[str] = "botify_stalled"
+
+
+@frozen
+class Kick:
+    TYPE: ClassVar[str] = "kick"
+    seat: str
+
+
+@frozen
+class End:
+    TYPE: ClassVar[str] = "end"
+
+
+def _by_type(*schemas: type) -> dict[str, type]:
+    return {schema.TYPE: schema for schema in schemas}  # type: ignore[attr-defined]
+
+
+PARTICIPANT_MESSAGES: dict[str, type] = _by_type(Join, Choose, Say, Answer, Ping)
+FACILITATOR_MESSAGES: dict[str, type] = _by_type(
+    CreateSession,
+    Lock,
+    Unlock,
+    Move,
+    Start,
+    Advance,
+    Pause,
+    Resume,
+    Extend,
+    CallTimeout,
+    Inject,
+    SetPattern,
+    Botify,
+    BotifyStalled,
+    Kick,
+    End,
+    Ping,
+)
+
+
+def _frame_converter() -> cattrs.Converter:
+    conv = strict_converter()
 
     def exact(kind: type, label: str) -> Any:
         def check(value: Any, _: Any) -> Any:
@@ -179,7 +248,7 @@ def _strict_converter() -> cattrs.Converter:
     return conv
 
 
-CONVERTER = _strict_converter()
+CONVERTER = _frame_converter()
 
 
 @cache
@@ -194,29 +263,42 @@ def _flat_fields(schema: type) -> tuple[tuple[str, type, Any], ...] | None:
     return tuple(out)
 
 
-def _fast_structure(data: dict[str, Any], schema: type) -> dict[str, Any] | None:
-    """The command fields of a well-formed frame for a flat schema, checked by hand; None
-    sends the frame down the converter, which also words the error of a malformed one.
-    (Most frames in a busy room are ``choose``; this keeps them off the slow path.)"""
+@cache
+def _fast_builder(schema: type) -> Callable[[dict[str, Any]], Any] | None:
+    """For a flat schema, a function that builds the command from a well-formed frame's fields,
+    checked by hand, and returns None for anything else; None for other schemas.
+
+    Generated per schema, as attrs generates ``__init__``: a loop over the fields cost as much
+    again as the rest of parsing, and most frames in a busy room are ``choose``."""
     fields = _flat_fields(schema)
-    if fields is None or len(data) > len(fields):
+    if fields is None:
         return None
-    out: dict[str, Any] = {}
-    given = 0
-    for name, kind, default in fields:
-        if name in data:
-            given += 1
-            value = data[name]
+    space: dict[str, Any] = {"schema": schema, "NOTHING": attrs.NOTHING, "int": int, "str": str, "bool": bool}
+    lines = ["def build(data):", f"    if len(data) > {len(fields)}:", "        return None"]
+    required, optional = 0, []
+    for i, (name, kind, default) in enumerate(fields):
+        space[f"default{i}"] = default  # attrs.NOTHING when required: never of the right type
+        lines += [f"    v{i} = data.get({name!r}, default{i})", f"    if type(v{i}) is not {kind.__name__}:", "        return None"]
+        if default is attrs.NOTHING:
+            required += 1
         else:
-            value = default  # attrs.NOTHING when the field is required: never of the right type
-        if type(value) is not kind:
-            return None
-        out[name] = value
-    return out if given == len(data) else None  # an unknown key: let the converter name it
+            optional.append(f"({name!r} in data)")
+    given = " + ".join([str(required), *optional])
+    lines += [f"    if len(data) != {given}:", "        return None  # an unknown key: let the converter name it"]
+    lines.append(f"    return schema({', '.join(f'v{i}' for i in range(len(fields)))})")
+    exec("\n".join(lines), space)  # noqa: S102 - code made here from the schema's own field names
+    return space["build"]
 
 
-def parse_frame(frame: str | bytes, schemas: dict[str, type]) -> dict[str, Any]:
-    """A validated command dict with its ``type`` and optional ``ref``, or :class:`BadFrame`."""
+def _fast_structure(data: dict[str, Any], schema: type) -> Any:
+    """The command of a well-formed frame for a flat schema; None sends the frame down the
+    converter, which also words the error of a malformed one."""
+    build = _fast_builder(schema)
+    return None if build is None else build(data)
+
+
+def parse_frame(frame: str | bytes, schemas: dict[str, type]) -> tuple[Any, Any]:
+    """``(ref, command)``: the frame's optional ``id`` and its validated command, or :class:`BadFrame`."""
     if isinstance(frame, bytes):
         try:
             frame = frame.decode("utf-8")
@@ -238,34 +320,22 @@ def parse_frame(frame: str | bytes, schemas: dict[str, type]) -> dict[str, Any]:
     if schema is None:
         known = ", ".join(sorted(schemas))
         raise BadFrame("unknown_type", f'unknown message type "{kind[:40]}"; this connection may send {known}', ref)
-    command = _fast_structure(data, schema)
+    build = _fast_builder(schema)
+    command = None if build is None else build(data)
     if command is not None:
-        command["type"] = kind
-        command["ref"] = ref
-        return command
+        return ref, command
     try:
-        body = CONVERTER.structure(data, schema)
+        return ref, CONVERTER.structure(data, schema)
     except (ClassValidationError, ForbiddenExtraKeysError, ValueError, TypeError) as exc:
-        problems = list(_cattrs_problems(exc, ()))
-        text = "; ".join(f"{format_path(p) or kind}: {m}" for p, m in problems) or str(exc)
+        found = list(problems(exc))
+        text = "; ".join(f"{format_path(p) or kind}: {m}" for p, m in found) or str(exc)
         raise BadFrame("bad_field", f"{kind}: {text}", ref) from None
-    command = attrs.asdict(body, recurse=False)
-    command["type"] = kind
-    command["ref"] = ref
-    return command
 
 
-def encode_bytes(message: dict[str, Any]) -> bytes:
+def encode_bytes(message: Any) -> bytes:
     """Compact UTF-8 JSON, sent as a text frame without another round of encoding."""
     return orjson.dumps(message, option=orjson.OPT_NON_STR_KEYS)
 
 
-def encode(message: dict[str, Any]) -> str:
+def encode(message: Any) -> str:
     return encode_bytes(message).decode()
-
-
-def error(code: str, message: str, ref: Any = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "error", "code": code, "message": message}
-    if ref is not None:
-        out["ref"] = ref
-    return out

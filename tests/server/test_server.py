@@ -11,7 +11,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from game.core.deck import GROUPS
 from game.core.engine import Rulebook, replay
-from game.core.session import Event
+from game.core.session.events import ChoiceMade, MessageSent, SeatJoined, SessionCreated, from_record, to_record
 from server.hub import Hub
 from server.journal import Journal
 from tests.wsclient import Client, facilitator, join, rejoin
@@ -153,7 +153,7 @@ async def test_duplicate_names_and_wrong_codes_are_refused_politely(hub):
     client = await Client.open(f"{base(hub)}/v1/join")
     await client.until(lambda m: m["type"] == "welcome")
     taken = await client.request({"type": "join", "code": code, "name": " ana "})
-    assert taken["code"] == "name_taken" and "Ana" in taken["message"] or "ana" in taken["message"]
+    assert taken["code"] == "name_taken" and ("Ana" in taken["message"] or "ana" in taken["message"])
     wrong = await client.request({"type": "join", "code": "XXXXXX", "name": "Bo"})
     assert wrong["code"] == "bad_code"
     ok = await client.request({"type": "join", "code": code.lower(), "name": "Bo"})
@@ -328,16 +328,20 @@ async def test_the_heap_is_settled_as_each_round_starts_and_released_at_the_end(
 def test_a_commit_group_is_journalled_in_order_and_exactly(tmp_path):
     journal = Journal(tmp_path / "j.sqlite")
     tricky = ["plain", 'quote " and backslash \\', "line\nbreak\ttab", "é 漢字 🎲", "\u0000 nul", "[1, 2]", ""]
-    events = [Event("message_sent", {"text": text, "at": 1763895000.123456 + i, "n": i}) for i, text in enumerate(tricky)]
+    events = [MessageSent(f"p{i}", 0, "bottom", "middle", text, 1, 1763895000.123456 + i, "Ana") for i, text in enumerate(tricky)]
     assert journal.append("s1", events[:3]) == 3
     assert journal.append("s1", events[3:]) == len(tricky) - 3
     assert journal.append("s1", []) == 0
-    journal.append("s2", [Event("session_created", {"x": 1})])
+    journal.append("s2", [SessionCreated("s2", "ABCDEF", "", "x.toml", ["silos"], 1)])
     journal.close()
     again = Journal(tmp_path / "j.sqlite")
     rows = again.db.execute("SELECT type, data FROM events WHERE session = 's1' ORDER BY seq").fetchall()
     again.close()
-    assert [orjson.loads(data) for _, data in rows] == [e.data for e in events]
+    assert [(kind, orjson.loads(data)) for kind, data in rows] == [to_record(e) for e in events]
+    assert [from_record(kind, orjson.loads(data)) for kind, data in rows] == events
+    assert rows[0][1] == (
+        '{"seat":"p0","org":0,"sender":"bottom","to":"middle","text":"plain","round":1,"at":1763895000.123456,"name":"Ana"}'
+    ), "the journal's data format, as earlier versions wrote it"
 
 
 async def test_every_accepted_input_is_in_the_journal_before_the_ack(hub):
@@ -347,8 +351,8 @@ async def test_every_accepted_input_is_in_the_journal_before_the_ack(hub):
     journal = Journal(hub.journal.path)  # a second, independent reader
     events = journal.latest_session()
     journal.close()
-    assert events[-1].type == "choice_made" and events[-1].data["option"] == "voucher"
-    assert [e.type for e in events].count("seat_joined") == 4
+    assert isinstance(events[-1], ChoiceMade) and events[-1].option == "voucher"
+    assert [type(e) for e in events].count(SeatJoined) == 4
 
 
 async def test_restart_replays_the_journal(tmp_path):

@@ -1,0 +1,104 @@
+"""The debrief: the whole system, for everyone, after the last round: every metric, what each
+lever did, what another pattern would have done, which channels were used and which stayed
+silent, and the answers given in time-outs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from game.core.deck import GROUPS, LEVERS
+from game.core.engine import Change, attribution, counterfactual
+from game.core.session.state import Session
+
+
+def change_view(session: Session, change: Change) -> dict[str, Any]:
+    """One change of a metric, as views show it."""
+    return {
+        "metric": change.metric,
+        "label": session.deck.metrics[change.metric].label,
+        "delta": round(change.delta, 3),
+        "lever": change.lever,
+        "kind": change.kind,
+        "cause": change.cause,
+        "explain": change.explain,
+        "group": change.group,
+        "decided": change.decided,
+        "round": change.round,
+    }
+
+
+def debrief(session: Session) -> dict[str, Any]:
+    """The whole system, for everyone, after the last round."""
+    deck = session.deck
+    orgs = []
+    for org in session.orgs:
+        totals = attribution(org.state.history)
+        counterfactuals = []
+        for other in deck.patterns:
+            if other != org.pattern or len(set(org.patterns_used)) > 1:
+                cf = counterfactual(
+                    session.book, org.state.seed, org.patterns_used[0] if org.patterns_used else org.pattern, org.log, other_pattern=other
+                )
+                counterfactuals.append(
+                    {
+                        "description": cf.description,
+                        "pattern": other,
+                        "metrics": {m: round(v, 3) for m, v in cf.alternative.metrics.items()},
+                        "difference": {m: round(v, 3) for m, v in cf.difference.items()},
+                    }
+                )
+        if any(o.lever == "special_treatment" for c in deck.cards for o in c.options):
+            cf = counterfactual(
+                session.book,
+                org.state.seed,
+                org.patterns_used[0] if org.patterns_used else org.pattern,
+                org.log,
+                withhold="special_treatment",
+            )
+            counterfactuals.append(
+                {
+                    "description": cf.description,
+                    "pattern": "",
+                    "metrics": {m: round(v, 3) for m, v in cf.alternative.metrics.items()},
+                    "difference": {m: round(v, 3) for m, v in cf.difference.items()},
+                }
+            )
+        channels: dict[str, int] = {}
+        for m in org.messages:
+            if m["from"] != m["to"]:
+                key = f"{m['from']}->{m['to']}"
+                channels[key] = channels.get(key, 0) + 1
+        opened = sorted(f"{a}->{b}" for a, b in session.book.pattern(org.pattern).open)
+        orgs.append(
+            {
+                "org": org.index,
+                "pattern": org.pattern,
+                "patterns_used": list(org.patterns_used),
+                "metrics": {m: round(v, 3) for m, v in org.state.metrics.items()},
+                "history": [{m: round(v, 3) for m, v in h.items()} for h in org.history],
+                "by_lever": {m: {lv: round(per.get(lv, 0.0), 3) for lv in LEVERS} for m, per in totals.items()},
+                "by_round_lever": _by_round_lever(org.state.history),
+                "counterfactuals": counterfactuals,
+                "channels": channels,
+                "silent": [c for c in opened if c not in channels],
+                "changes": [change_view(session, c) for c in org.state.history],
+            }
+        )
+    return {
+        "metrics": {n: {"label": m.label, "visible_to": list(m.visible_to), "better": m.better} for n, m in deck.metrics.items()},
+        "orgs": orgs,
+        "answers": list(session.answers.values()),
+        "prompts": {g: list(deck.groups[g].timeout) for g in GROUPS},
+        "questions": list(deck.deck.debrief),
+    }
+
+
+def _by_round_lever(history: Iterable[Change]) -> dict[str, list[dict[str, float]]]:
+    out: dict[str, list[dict[str, float]]] = {}
+    for c in history:
+        rounds = out.setdefault(c.metric, [])
+        while len(rounds) < c.round:
+            rounds.append(dict.fromkeys(LEVERS, 0.0))
+        rounds[c.round - 1][c.lever] = round(rounds[c.round - 1][c.lever] + c.delta, 3)
+    return out

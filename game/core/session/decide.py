@@ -1,0 +1,366 @@
+"""Deciding: ``decide(session, actor, command, now)`` checks a command against the phase table
+and the session and returns the events it causes, or raises :class:`Refused` with an error code
+and a sentence for people. Nothing here changes the session, does I/O or reads a clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from game.core.deck import GROUPS
+from game.core.engine import deal_card
+from game.core.protocol import (
+    Advance,
+    Answer,
+    Botify,
+    BotifyStalled,
+    CallTimeout,
+    Choose,
+    End,
+    Extend,
+    Inject,
+    Kick,
+    Lock,
+    Move,
+    Pause,
+    Resume,
+    Say,
+    SetPattern,
+    Start,
+    Unlock,
+)
+from game.core.session.commands import Actor, Deadline, TakeSeat
+from game.core.session.errors import Refused
+from game.core.session.events import (
+    AnswerGiven,
+    ChoiceMade,
+    Event,
+    InjectFired,
+    LobbyLocked,
+    MessageSent,
+    PatternSet,
+    Paused,
+    PhaseStarted,
+    Resumed,
+    RoundResolved,
+    SeatBotified,
+    SeatJoined,
+    SeatKicked,
+    SeatMoved,
+    SessionEnded,
+    TimerExtended,
+)
+from game.core.session.inputs import resolution_inputs
+from game.core.session.phases import (
+    ALLOWED,
+    FACILITATOR_COMMANDS,
+    NEXT_ROUND,
+    PARTICIPANT_COMMANDS,
+    RESOLVE,
+    RETURN,
+    RETURN_GOES_ON_FROM,
+    SAY_PHASES,
+    SYSTEM_COMMANDS,
+    TRANSITIONS,
+)
+from game.core.session.state import Seat, Session
+from game.core.text import clean_text
+
+MAX_NAME = 24
+MAX_TEXT = 500
+MAX_ANSWER = 2000
+
+
+def decide(session: Session, actor: Actor, command: Any, now: float) -> list[Event]:
+    """The events ``command`` causes, or :class:`Refused`."""
+    kind = type(command)
+    name = getattr(kind, "TYPE", kind.__name__)
+    if kind in FACILITATOR_COMMANDS and actor.kind != "facilitator":
+        raise Refused("forbidden", f'"{name}" is for the facilitator')
+    if kind in PARTICIPANT_COMMANDS and actor.kind != "seat":
+        raise Refused("forbidden", f'"{name}" is for participants')
+    if kind in SYSTEM_COMMANDS and actor.kind != "system":
+        raise Refused("forbidden", f'"{name}" is for the server')
+    if kind not in ALLOWED[session.phase]:
+        raise Refused("wrong_phase", f'cannot "{name.replace("_", " ")}" during {session.phase}')
+    decider = DECIDERS.get(kind)
+    if decider is None:
+        raise Refused("unknown_type", f'unknown command "{name}"')
+    return decider(session, actor, command, now)
+
+
+# --- checks shared by several commands ----------------------------------------------------
+
+
+def _seat(session: Session, seat_id: Any) -> Seat:
+    seat = session.seats.get(seat_id)
+    if seat is None or seat.kicked:
+        raise Refused("not_found", f'no seat "{seat_id}"')
+    return seat
+
+
+def _org_index(session: Session, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < len(session.orgs):
+        raise Refused("bad_field", f"org must be a number from 0 to {len(session.orgs) - 1}")
+    return value
+
+
+def _group(value: Any) -> str:
+    if value not in GROUPS:
+        raise Refused("bad_field", f"group must be one of {', '.join(GROUPS)}")
+    return value
+
+
+def balance(session: Session) -> tuple[int, str]:
+    """Where the next arrival sits: the least full organisation, then the group furthest
+    below its share (every group gets one player before any gets two)."""
+    counts = [[0] * len(GROUPS) for _ in session.orgs]
+    for seat in session.active_seats():
+        counts[seat.org][GROUPS.index(seat.group)] += 1
+    org = min(range(len(session.orgs)), key=lambda i: (sum(counts[i]), i))
+    shares = [session.deck.groups[g].share for g in GROUPS]
+    total = sum(counts[org]) + 1
+
+    def need(i: int) -> tuple[int, float, int]:
+        have = counts[org][i]
+        return (0 if have == 0 else 1, have - shares[i] / sum(shares) * total, i)
+
+    return org, GROUPS[min(range(len(GROUPS)), key=need)]
+
+
+def stalled_seats(session: Session) -> list[Seat]:
+    """Human seats that have not chosen this round."""
+    return [
+        s
+        for s in session.active_seats()
+        if not s.bot and s.id not in session.orgs[s.org].choices and (session.orgs[s.org].card, s.group) in session.book.options
+    ]
+
+
+def all_chosen(session: Session) -> bool:
+    """Every human seat with options this round has chosen."""
+    return session.phase == "choose" and not stalled_seats(session)
+
+
+# --- the lobby and the seats ------------------------------------------------------------------
+
+
+def _take_seat(session: Session, actor: Actor, command: TakeSeat, now: float) -> list[Event]:
+    if session.locked:
+        raise Refused("lobby_locked", "the lobby is locked; ask the facilitator to let you in")
+    name = clean_text(command.name, MAX_NAME, single_line=True) if isinstance(command.name, str) else ""
+    if not name:
+        raise Refused("bad_name", "please type a name (up to 24 characters)")
+    if name.casefold() in session.names:
+        raise Refused("name_taken", f'someone here is already called "{name}"; please add an initial or pick another name')
+    org, group = balance(session)
+    return [SeatJoined(command.seat, name, org, group, command.token_hash, now)]
+
+
+def _lock(session: Session, actor: Actor, command: Lock, now: float) -> list[Event]:
+    return [LobbyLocked(True)]
+
+
+def _unlock(session: Session, actor: Actor, command: Unlock, now: float) -> list[Event]:
+    return [LobbyLocked(False)]
+
+
+def _move(session: Session, actor: Actor, command: Move, now: float) -> list[Event]:
+    seat = _seat(session, command.seat)
+    return [SeatMoved(seat.id, _org_index(session, command.org), _group(command.group))]
+
+
+def _kick(session: Session, actor: Actor, command: Kick, now: float) -> list[Event]:
+    return [SeatKicked(_seat(session, command.seat).id)]
+
+
+def _botify(session: Session, actor: Actor, command: Botify, now: float) -> list[Event]:
+    return [SeatBotified(_seat(session, command.seat).id)]
+
+
+def _botify_stalled(session: Session, actor: Actor, command: BotifyStalled, now: float) -> list[Event]:
+    return [SeatBotified(s.id) for s in stalled_seats(session)]
+
+
+def _set_pattern(session: Session, actor: Actor, command: SetPattern, now: float) -> list[Event]:
+    org = _org_index(session, command.org)
+    if command.pattern not in session.deck.patterns:
+        raise Refused("bad_field", f'unknown pattern "{command.pattern}"; this deck has {", ".join(session.deck.patterns)}')
+    return [PatternSet(org, command.pattern)]
+
+
+def _inject(session: Session, actor: Actor, command: Inject, now: float) -> list[Event]:
+    if command.inject not in session.book.injects:
+        known = ", ".join(i.id for i in session.deck.injects) or "none"
+        raise Refused("bad_field", f'unknown inject "{command.inject}"; this deck has {known}')
+    targets = range(len(session.orgs)) if command.org is None else [_org_index(session, command.org)]
+    return [InjectFired(i, command.inject) for i in targets]
+
+
+# --- phases and the timer ----------------------------------------------------------------------
+
+
+def _timer(session: Session, phase: str, now: float) -> float | None:
+    seconds = session.duration(phase)
+    return now + seconds if seconds else None
+
+
+def _start_round(session: Session, round_: int, now: float) -> list[Event]:
+    cards = {}
+    for org in session.orgs:
+        cards[str(org.index)] = deal_card(session.book, org.state, org.pattern).id
+    return [PhaseStarted("brief", round_, _timer(session, "brief", now), cards)]
+
+
+def next_phase_events(session: Session, now: float) -> list[Event]:
+    """What leaving the current phase does, as :data:`TRANSITIONS` says."""
+    steps = TRANSITIONS.get(session.phase)
+    if steps is None:
+        raise Refused("wrong_phase", f"nothing follows {session.phase}")
+    events: list[Event] = []
+    for step in steps:
+        if step == RETURN:
+            interrupted = session.timeout_from or "brief"
+            if interrupted in RETURN_GOES_ON_FROM:
+                step = TRANSITIONS[interrupted][-1]
+            else:
+                events.append(PhaseStarted(interrupted, session.round, _timer(session, interrupted, now)))
+                continue
+        if step == NEXT_ROUND:
+            if session.round >= session.rounds:
+                events.append(PhaseStarted("debrief", session.round, None))
+            else:
+                events.extend(_start_round(session, session.round + 1, now))
+        elif step == RESOLVE:
+            events.append(PhaseStarted(RESOLVE, session.round, None))
+            events.append(RoundResolved(session.round, resolution_inputs(session)))
+        else:
+            events.append(PhaseStarted(step, session.round, _timer(session, step, now)))
+    return events
+
+
+def _start(session: Session, actor: Actor, command: Start, now: float) -> list[Event]:
+    return _start_round(session, 1, now)
+
+
+def _advance(session: Session, actor: Actor, command: Advance, now: float) -> list[Event]:
+    return next_phase_events(session, now)
+
+
+def _deadline(session: Session, actor: Actor, command: Deadline, now: float) -> list[Event]:
+    # A timer event that is no longer current (the phase moved on, was paused or extended) does nothing.
+    current = (command.phase, command.round) == (session.phase, session.round)
+    if session.paused or session.deadline is None or not current or now < session.deadline:
+        return []
+    return next_phase_events(session, now)
+
+
+def _call_timeout(session: Session, actor: Actor, command: CallTimeout, now: float) -> list[Event]:
+    return [PhaseStarted("timeout", session.round, _timer(session, "timeout", now))]
+
+
+def _pause(session: Session, actor: Actor, command: Pause, now: float) -> list[Event]:
+    if session.paused:
+        raise Refused("wrong_phase", "the session is already paused")
+    return [Paused(None if session.deadline is None else max(0.0, session.deadline - now))]
+
+
+def _resume(session: Session, actor: Actor, command: Resume, now: float) -> list[Event]:
+    if not session.paused:
+        raise Refused("wrong_phase", "the session is not paused")
+    return [Resumed(None if session.remaining is None else now + session.remaining)]
+
+
+def _extend(session: Session, actor: Actor, command: Extend, now: float) -> list[Event]:
+    seconds = command.seconds
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not 1 <= seconds <= 3600:
+        raise Refused("bad_field", "seconds must be a number from 1 to 3600")
+    if session.paused:
+        return [TimerExtended(None, (session.remaining or 0) + seconds)]
+    base = session.deadline if session.deadline is not None else now
+    return [TimerExtended(base + seconds, None)]
+
+
+def _end(session: Session, actor: Actor, command: End, now: float) -> list[Event]:
+    return [SessionEnded(now)]
+
+
+# --- what participants do ---------------------------------------------------------------------
+
+
+def _choose(session: Session, actor: Actor, command: Choose, now: float) -> list[Event]:
+    seat = _seat(session, actor.seat)
+    if command.round != session.round:
+        raise Refused("stale_round", f"that choice was for round {command.round}; this is round {session.round}")
+    org = session.orgs[seat.org]
+    offered = session.book.options.get((org.card, seat.group), {})
+    if command.option not in offered:
+        if not offered:
+            raise Refused("not_your_option", "your group has no choice to make on this card")
+        raise Refused("not_your_option", f'"{command.option}" is not one of your options; choose from {", ".join(sorted(offered))}')
+    if session.paused:
+        raise Refused("wrong_phase", "the session is paused")
+    return [ChoiceMade(seat.id, command.option, session.round)]
+
+
+def _say(session: Session, actor: Actor, command: Say, now: float) -> list[Event]:
+    seat = _seat(session, actor.seat)
+    if session.phase not in SAY_PHASES:
+        raise Refused("wrong_phase", f"talk is open during talk and choose, not {session.phase}")
+    raw = command.text
+    if not isinstance(raw, str):
+        raise Refused("bad_field", "text must be a string")
+    if len(raw) > MAX_TEXT * 4:
+        raise Refused("too_long", f"a message is at most {MAX_TEXT} characters")
+    text = clean_text(raw, MAX_TEXT * 4)
+    if not text:
+        raise Refused("bad_field", "the message is empty")
+    if len(text) > MAX_TEXT:
+        raise Refused("too_long", f"a message is at most {MAX_TEXT} characters; this one has {len(text)}")
+    to = command.to or seat.group
+    if to not in GROUPS:
+        raise Refused("bad_field", f"to must be one of {', '.join(GROUPS)}")
+    org = session.orgs[seat.org]
+    if to != seat.group and session.phase != "debrief" and (seat.group, to) not in session.book.pattern(org.pattern).open:
+        raise Refused("channel_closed", f"under {org.pattern} the channel {seat.group} -> {to} is closed")
+    return [MessageSent(seat.id, seat.org, seat.group, to, text, session.round, now, seat.name)]
+
+
+def _answer(session: Session, actor: Actor, command: Answer, now: float) -> list[Event]:
+    seat = _seat(session, actor.seat)
+    prompts = session.deck.groups[seat.group].timeout
+    prompt = command.prompt
+    if not isinstance(prompt, int) or isinstance(prompt, bool) or not 0 <= prompt < len(prompts):
+        raise Refused("bad_field", f"prompt must be a number from 0 to {len(prompts) - 1}" if prompts else "your group has no prompts")
+    raw = command.text
+    if not isinstance(raw, str):
+        raise Refused("bad_field", "text must be a string")
+    text = clean_text(raw, MAX_ANSWER + 1)
+    if len(text) > MAX_ANSWER:
+        raise Refused("too_long", f"an answer is at most {MAX_ANSWER} characters")
+    return [AnswerGiven(seat.id, session.round, prompt, text)]
+
+
+DECIDERS: dict[type, Callable[[Session, Actor, Any, float], list[Event]]] = {
+    TakeSeat: _take_seat,
+    Lock: _lock,
+    Unlock: _unlock,
+    Move: _move,
+    Kick: _kick,
+    Botify: _botify,
+    BotifyStalled: _botify_stalled,
+    SetPattern: _set_pattern,
+    Inject: _inject,
+    Start: _start,
+    Advance: _advance,
+    Deadline: _deadline,
+    CallTimeout: _call_timeout,
+    Pause: _pause,
+    Resume: _resume,
+    Extend: _extend,
+    End: _end,
+    Choose: _choose,
+    Say: _say,
+    Answer: _answer,
+}

@@ -1,0 +1,318 @@
+"""The session's state and the fold: ``Session.apply(event)`` folds one event into it.
+
+The session is a mutable aggregate rather than a frozen value: with 2,000 seats, copying it
+for every choice would cost O(N) per event and O(N^2) per round. Events are frozen. Each
+event class has one folding function, found through :data:`FOLD`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import secrets
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import attrs
+
+from game.core.deck import Deck
+from game.core.engine import Change, OrgState, RoundInputs, Rulebook, new_state, resolve_round
+from game.core.loader import load_deck_text
+from game.core.session.events import (
+    AnswerGiven,
+    ChoiceMade,
+    Event,
+    InjectFired,
+    LobbyLocked,
+    MessageSent,
+    PatternSet,
+    Paused,
+    PhaseStarted,
+    Resumed,
+    RoundResolved,
+    SeatBotified,
+    SeatJoined,
+    SeatKicked,
+    SeatMoved,
+    SessionCreated,
+    SessionEnded,
+    TimerExtended,
+)
+
+CODE_ALPHABET = "ACDEFHJKMNPRTUVWXY34679"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B look-alikes
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_code(rng: random.Random | None = None) -> str:
+    """A six-character join code from an alphabet without look-alikes."""
+    choice = rng.choice if rng else secrets.choice
+    return "".join(choice(CODE_ALPHABET) for _ in range(6))
+
+
+@attrs.define
+class Seat:
+    id: str
+    name: str
+    org: int
+    group: str
+    token_hash: str
+    bot: bool = False
+    kicked: bool = False
+    joined_at: float = 0.0
+
+
+@attrs.define
+class Org:
+    index: int
+    pattern: str
+    state: OrgState
+    card: str = ""
+    choices: dict[str, str] = attrs.Factory(dict)  # seat id -> option id, this round
+    messages: list[dict[str, Any]] = attrs.Factory(list)  # every message of the game
+    said: dict[tuple[str, str], int] = attrs.Factory(dict)  # this round's counts per channel
+    injects: list[str] = attrs.Factory(list)  # fired before the next resolution
+    log: list[RoundInputs] = attrs.Factory(list)
+    patterns_used: list[str] = attrs.Factory(list)
+    history: list[dict[str, float]] = attrs.Factory(list)  # metrics after each round (index 0: start)
+    last_changes: tuple[Change, ...] = ()
+    members: dict[str, None] = attrs.Factory(dict)  # seat ids in joining order (an ordered set)
+
+
+@attrs.define
+class Session:
+    """One facilitated session: organisations, seats, phase and timer."""
+
+    id: str
+    code: str
+    deck: Deck
+    book: Rulebook
+    deck_text: str
+    seed: int
+    orgs: list[Org]
+    bots: str = "by_the_book"
+    early_close: bool = False
+    phase: str = "lobby"
+    round: int = 0
+    deadline: float | None = None
+    paused: bool = False
+    remaining: float | None = None
+    locked: bool = False
+    seats: dict[str, Seat] = attrs.Factory(dict)
+    names: dict[str, str] = attrs.Factory(dict)  # folded name -> seat id
+    by_token: dict[str, str] = attrs.Factory(dict)  # token hash -> seat id
+    answers: dict[tuple[str, int, int], dict[str, Any]] = attrs.Factory(dict)  # (seat, round, prompt) -> answer
+    timeout_from: str = ""  # the phase a time-out interrupted
+    ended_at: float | None = None
+    version: int = 0  # events applied
+    # parts of views that depend on the deck alone, built once: (kind, ...) -> value
+    static: dict[tuple[str, ...], Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @property
+    def rounds(self) -> int:
+        return self.deck.deck.rounds
+
+    def active_seats(self, org: int | None = None) -> list[Seat]:
+        ids = self.seats if org is None else self.orgs[org].members
+        return [seat for seat in map(self.seats.__getitem__, ids) if not seat.kicked]
+
+    def seat_by_token(self, token: str) -> Seat | None:
+        seat = self.seats.get(self.by_token.get(token_hash(token), ""))
+        return seat if seat is not None and not seat.kicked else None
+
+    def duration(self, phase: str) -> int:
+        return int(getattr(self.deck.phases, phase, 0) or 0)
+
+    def apply(self, event: Event) -> None:
+        """Fold one event into the state."""
+        FOLD[type(event)](self, event)
+        self.version += 1
+
+
+# --- the fold: one function per event class ---------------------------------------------
+
+
+def _seat_joined(session: Session, e: SeatJoined) -> None:
+    session.seats[e.seat] = Seat(e.seat, e.name, e.org, e.group, e.token_hash, joined_at=e.at)
+    session.orgs[e.org].members[e.seat] = None
+    session.names[e.name.casefold()] = e.seat
+    session.by_token[e.token_hash] = e.seat
+
+
+def _seat_moved(session: Session, e: SeatMoved) -> None:
+    moved = session.seats[e.seat]
+    session.orgs[moved.org].choices.pop(e.seat, None)
+    session.orgs[moved.org].members.pop(e.seat, None)
+    session.orgs[e.org].members[e.seat] = None
+    moved.org, moved.group = e.org, e.group
+
+
+def _seat_botified(session: Session, e: SeatBotified) -> None:
+    session.seats[e.seat].bot = True
+
+
+def _seat_kicked(session: Session, e: SeatKicked) -> None:
+    kicked = session.seats[e.seat]
+    kicked.kicked = True
+    session.orgs[kicked.org].choices.pop(e.seat, None)
+    session.orgs[kicked.org].members.pop(e.seat, None)
+    session.names.pop(kicked.name.casefold(), None)
+
+
+def _lobby_locked(session: Session, e: LobbyLocked) -> None:
+    session.locked = e.locked
+
+
+def _pattern_set(session: Session, e: PatternSet) -> None:
+    session.orgs[e.org].pattern = e.pattern
+
+
+def _inject_fired(session: Session, e: InjectFired) -> None:
+    session.orgs[e.org].injects.append(e.inject)
+
+
+def _phase_started(session: Session, e: PhaseStarted) -> None:
+    if e.phase == "timeout":
+        session.timeout_from = session.phase
+    session.phase, session.round, session.deadline = e.phase, e.round, e.deadline
+    session.paused, session.remaining = False, None
+    if e.phase == "brief":
+        for org in session.orgs:
+            org.card = (e.cards or {})[str(org.index)]
+            org.choices.clear()
+            org.said.clear()
+
+
+def _paused(session: Session, e: Paused) -> None:
+    session.paused, session.remaining, session.deadline = True, e.remaining, None
+
+
+def _resumed(session: Session, e: Resumed) -> None:
+    session.paused, session.remaining, session.deadline = False, None, e.deadline
+
+
+def _timer_extended(session: Session, e: TimerExtended) -> None:
+    session.deadline, session.remaining = e.deadline, e.remaining
+
+
+def _choice_made(session: Session, e: ChoiceMade) -> None:
+    session.orgs[session.seats[e.seat].org].choices[e.seat] = e.option
+
+
+def _message_sent(session: Session, e: MessageSent) -> None:
+    target = session.orgs[e.org]
+    target.messages.append({"seat": e.seat, "name": e.name, "from": e.sender, "to": e.to, "text": e.text, "round": e.round, "at": e.at})
+    if e.sender != e.to:
+        target.said[(e.sender, e.to)] = target.said.get((e.sender, e.to), 0) + 1
+
+
+def _answer_given(session: Session, e: AnswerGiven) -> None:
+    who = session.seats[e.seat]
+    session.answers.pop((e.seat, e.round, e.prompt), None)  # a changed answer moves to the end, as it was given last
+    session.answers[e.seat, e.round, e.prompt] = {
+        "seat": e.seat,
+        "name": who.name,
+        "org": who.org,
+        "group": who.group,
+        "round": e.round,
+        "prompt": e.prompt,
+        "text": e.text,
+    }
+
+
+def _round_resolved(session: Session, e: RoundResolved) -> None:
+    for entry in e.orgs:
+        org = session.orgs[entry["org"]]
+        inputs = RoundInputs(
+            entry["card"],
+            {g: tuple(v) for g, v in entry["choices"].items()},
+            {tuple(k.split("->")): v for k, v in entry["messages"].items()},  # type: ignore[misc]
+            entry["pattern"],
+            tuple(entry["injects"]),
+        )
+        org.state, org.last_changes = resolve_round(session.book, org.state, inputs)
+        org.log.append(inputs)
+        org.patterns_used.append(entry["pattern"])
+        org.history.append(dict(org.state.metrics))
+        org.injects.clear()
+
+
+def _session_ended(session: Session, e: SessionEnded) -> None:
+    session.phase, session.deadline, session.ended_at = "ended", None, e.at
+
+
+FOLD: dict[type, Callable[[Session, Any], None]] = {
+    SeatJoined: _seat_joined,
+    SeatMoved: _seat_moved,
+    SeatBotified: _seat_botified,
+    SeatKicked: _seat_kicked,
+    LobbyLocked: _lobby_locked,
+    PatternSet: _pattern_set,
+    InjectFired: _inject_fired,
+    PhaseStarted: _phase_started,
+    Paused: _paused,
+    Resumed: _resumed,
+    TimerExtended: _timer_extended,
+    ChoiceMade: _choice_made,
+    MessageSent: _message_sent,
+    AnswerGiven: _answer_given,
+    RoundResolved: _round_resolved,
+    SessionEnded: _session_ended,
+}
+
+
+# --- beginning a session ----------------------------------------------------------------
+
+
+def create_session(
+    session_id: str,
+    code: str,
+    deck: Deck,
+    deck_text: str,
+    deck_name: str,
+    patterns: list[str],
+    seed: int,
+    bots: str = "by_the_book",
+    early_close: bool = False,
+) -> tuple[Session, SessionCreated]:
+    """A new session from a deck already loaded from ``deck_text``, and the event that records
+    it (the text travels in the event, so that replaying the journal needs nothing else)."""
+    created = SessionCreated(session_id, code, deck_text, deck_name, list(patterns), seed, bots, early_close)
+    return session_from_created(created, deck), created
+
+
+def session_from_created(created: SessionCreated, deck: Deck | None = None) -> Session:
+    """The session as ``created`` began it; the deck is loaded from the event's text unless given."""
+    if deck is None:
+        deck = load_deck_text(created.deck_text, created.deck_name)
+    book = Rulebook(deck)
+    orgs = []
+    for i, pattern in enumerate(created.patterns):
+        state = new_state(book, created.seed * 1000 + i, pattern)
+        orgs.append(Org(i, pattern, state, history=[dict(state.metrics)]))
+    return Session(
+        created.session,
+        created.code,
+        deck,
+        book,
+        created.deck_text,
+        created.seed,
+        orgs,
+        bots=created.bots,
+        early_close=created.early_close,
+        version=1,
+    )
+
+
+def replay(events: Iterable[Event]) -> Session:
+    """The session a journal records: its ``session_created`` event, then the fold of the rest."""
+    stream = iter(events)
+    first = next(stream)
+    if not isinstance(first, SessionCreated):
+        raise ValueError(f"a session's journal begins with session_created, not {first.TYPE}")
+    session = session_from_created(first)
+    for event in stream:
+        session.apply(event)
+    return session

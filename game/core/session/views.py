@@ -1,0 +1,256 @@
+"""Views: what each seat, group and the facilitator may see, computed here and nowhere else.
+
+A group never receives a metric its deck hides from it (until the debrief, which shows the
+whole system to everyone). Views are JSON-ready dicts, encoded once per group by the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from game.core.deck import GROUPS
+from game.core.messages import Clock, FacilitatorView, GroupView, Personal, Progress
+from game.core.session.debrief import change_view, debrief
+from game.core.session.phases import TIMED_PHASES
+from game.core.session.state import Seat, Session
+
+
+def progress(session: Session, org: int) -> Progress:
+    seats = [s for s in session.active_seats(org) if not s.bot and (session.orgs[org].card, s.group) in session.book.options]
+    return {"chosen": sum(1 for s in seats if s.id in session.orgs[org].choices), "of": len(seats)}
+
+
+def _clock(session: Session) -> dict[str, Any]:
+    duration = session.duration(session.phase) if session.phase in TIMED_PHASES else 0
+    return {"deadline": session.deadline, "paused": session.paused, "remaining": session.remaining, "duration": duration}
+
+
+def clock_view(session: Session) -> Clock:
+    """Phase, round and timer: what a timer change alters in every view."""
+    return {"phase": session.phase, "round": session.round, **_clock(session)}
+
+
+def group_view(session: Session, org_index: int, group: str) -> GroupView:
+    """Everything the players of ``group`` in organisation ``org_index`` may see. Shared by
+    all of them, so the server encodes it once per group."""
+    _, view = next(iter_group_views(session, [(org_index, group)]))
+    return view
+
+
+def iter_group_views(session: Session, wanted: Iterable[tuple[int, str]]) -> Iterator[tuple[tuple[int, str], GroupView]]:
+    """The views of several groups, one at a time, so that the first can be on its way while
+    the rest are built. What groups share (the session's clock, an organisation's roster,
+    metrics and changes, the debrief) is computed once for all."""
+    ended = session.phase in ("debrief", "ended")
+    head = {
+        "code": session.code,
+        "title": session.deck.deck.title,
+        "phase": session.phase,
+        "round": session.round,
+        "rounds": session.rounds,
+        "orgs": len(session.orgs),
+        **_clock(session),
+    }
+    shared: dict[int, dict[str, Any]] = {}
+    summary = debrief(session) if ended else None
+    for org_index, group in wanted:
+        if org_index not in shared:
+            shared[org_index] = _org_shared(session, org_index)
+        view = _group_view(session, org_index, group, head, shared[org_index])
+        if summary is not None:
+            view["debrief"] = summary
+        yield (org_index, group), view
+
+
+def _org_shared(session: Session, org_index: int) -> dict[str, Any]:
+    org = session.orgs[org_index]
+    changes = session.phase in ("reveal", "timeout") or (session.phase in ("brief", "talk", "choose") and session.round > 1)
+    return {
+        "roster": roster(session, org_index),
+        "progress": progress(session, org_index),
+        "metrics": {
+            name: {
+                "label": m.label,
+                "value": round(org.state.metrics[name], 3),
+                "start": m.start,
+                "bounds": list(m.bounds),
+                "better": m.better,
+                "trend": [round(h[name], 3) for h in org.history],
+            }
+            for name, m in session.deck.metrics.items()
+        },
+        "changes": [(c.metric, change_view(session, c)) for c in org.last_changes] if changes else None,
+    }
+
+
+def _group_view(session: Session, org_index: int, group: str, head: dict[str, Any], shared: dict[str, Any]) -> dict[str, Any]:
+    org = session.orgs[org_index]
+    visible = _visible(session, group)
+    view: dict[str, Any] = {
+        "session": head,
+        "org": org_index,
+        "group": group,
+        **_static_group(session, group),
+        "pattern": _static_pattern(session, org.pattern, group),
+        "roster": shared["roster"],
+        "metrics": {name: entry for name, entry in shared["metrics"].items() if name in visible},
+        "progress": shared["progress"],
+        "messages": [m for m in org.messages if m["to"] == group or m["from"] == group][-50:],
+        "prompts": list(session.deck.groups[group].timeout) if session.phase == "timeout" else [],
+    }
+    if org.card and session.phase != "lobby":
+        card = _static_card(session, org.card, group)
+        if card is not None:
+            view["card"] = card
+    if shared["changes"] is not None:
+        view["changes"] = [change for metric, change in shared["changes"] if metric in visible]
+    return view
+
+
+# Views are rebuilt for every group at every phase change; what depends on the deck alone is
+# built once per session. The parts are shared between views, which are encoded and sent,
+# never changed.
+
+
+def _visible(session: Session, group: str) -> frozenset[str]:
+    if session.phase in ("debrief", "ended"):
+        return frozenset(session.deck.metrics)
+    key = ("visible", group)
+    if key not in session.static:
+        session.static[key] = frozenset(session.deck.visible_metrics(group))
+    return session.static[key]
+
+
+def _static_group(session: Session, group: str) -> dict[str, Any]:
+    key = ("group", group)
+    if key not in session.static:
+        deck = session.deck
+        session.static[key] = {
+            "group_name": deck.groups[group].name,
+            "brief": deck.groups[group].brief,
+            "groups": {g: deck.groups[g].name for g in GROUPS},
+        }
+    return session.static[key]
+
+
+def _static_pattern(session: Session, pattern_id: str, group: str) -> dict[str, Any]:
+    key = ("pattern", pattern_id, group)
+    if key not in session.static:
+        pattern = session.deck.patterns[pattern_id]
+        opened = session.book.pattern(pattern_id).open
+        session.static[key] = {
+            "id": pattern_id,
+            "label": pattern.label or pattern_id,
+            "description": pattern.description,
+            "talk_to": sorted(b for a, b in opened if a == group),
+            "hear_from": sorted(a for a, b in opened if b == group),
+            "closed_to": sorted(g for g in GROUPS if g != group and (group, g) not in opened),
+        }
+    return session.static[key]
+
+
+def _static_card(session: Session, card_id: str, group: str) -> dict[str, Any] | None:
+    key = ("card", card_id, group)
+    if key not in session.static:
+        card = session.book.cards.get(card_id)
+        session.static[key] = (
+            None
+            if card is None
+            else {
+                "id": card.id,
+                "title": card.title or card.id,
+                "text": [card.text[k] for k in ("all", group) if k in card.text],
+                "options": [
+                    {"id": o.id, "label": o.label, "description": o.description, "default": o.default}
+                    for o in card.options
+                    if o.group == group
+                ],
+            }
+        )
+    return session.static[key]
+
+
+def roster(session: Session, org_index: int) -> dict[str, list[str]]:
+    names: dict[str, list[str]] = {g: [] for g in GROUPS}
+    for seat in session.active_seats(org_index):
+        names[seat.group].append(seat.name)
+    return {g: sorted(n) for g, n in names.items()}
+
+
+def seat_view(session: Session, seat: Seat) -> GroupView:
+    """The group view plus what belongs to this seat alone."""
+    view = group_view(session, seat.org, seat.group)
+    view["you"] = personal(session, seat)
+    return view
+
+
+def personal(session: Session, seat: Seat) -> Personal:
+    return {
+        "seat": seat.id,
+        "name": seat.name,
+        "org": seat.org,
+        "group": seat.group,
+        "bot": seat.bot,
+        "choice": session.orgs[seat.org].choices.get(seat.id),
+        "answers": {
+            str(prompt): answer["text"]
+            for prompt in range(len(session.deck.groups[seat.group].timeout))
+            if (answer := session.answers.get((seat.id, session.round, prompt)))
+        },
+    }
+
+
+def facilitator_view(
+    session: Session, connected: set[str] | frozenset[str] = frozenset(), last_seen: dict[str, float] | None = None
+) -> FacilitatorView:
+    """Everything, for the facilitator's console."""
+    deck = session.deck
+    last_seen = last_seen or {}
+    orgs = []
+    for org in session.orgs:
+        seats = [
+            {
+                "seat": s.id,
+                "name": s.name,
+                "group": s.group,
+                "bot": s.bot,
+                "connected": s.id in connected,
+                "chosen": s.id in org.choices,
+                "last_seen": last_seen.get(s.id),
+            }
+            for s in session.active_seats(org.index)
+        ]
+        orgs.append(
+            {
+                "org": org.index,
+                "pattern": org.pattern,
+                "card": org.card,
+                "metrics": {m: round(v, 3) for m, v in org.state.metrics.items()},
+                "history": [{m: round(v, 3) for m, v in h.items()} for h in org.history],
+                "seats": sorted(seats, key=lambda s: (GROUPS.index(s["group"]), s["name"])),
+                "progress": progress(session, org.index),
+                "injects_pending": list(org.injects),
+                "messages": len(org.messages),
+            }
+        )
+    view = {
+        "session": {
+            "id": session.id,
+            "code": session.code,
+            "title": deck.deck.title,
+            "deck": deck.id,
+            "phase": session.phase,
+            "round": session.round,
+            "rounds": session.rounds,
+            "locked": session.locked,
+            **_clock(session),
+        },
+        "patterns": {n: p.label or n for n, p in deck.patterns.items()},
+        "injects": [{"id": i.id, "label": i.label, "group": i.group} for i in deck.injects],
+        "metrics": {n: m.label for n, m in deck.metrics.items()},
+        "orgs": orgs,
+    }
+    if session.phase in ("debrief", "ended"):
+        view["debrief"] = debrief(session)
+    return view
