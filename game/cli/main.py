@@ -174,15 +174,20 @@ def deck_list() -> None:
 )
 @click.option("--pattern", "pattern", default="all", show_default=True, help="A pattern name, or all.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (see docs/simulate.md).")
-def deck_simulate(file: str, runs: int, seed: int, strategy: str | None, pattern: str, as_json: bool) -> None:
+@click.option("--search-seeds", default=3, show_default=True, type=click.IntRange(0, 1000), help="Seeds of the best/worst play search.")
+@click.option("--beam", default=5, show_default=True, type=click.IntRange(1, 1000), help="Beam width of the best/worst play search.")
+def deck_simulate(file: str, runs: int, seed: int, strategy: str | None, pattern: str, as_json: bool, search_seeds: int, beam: int) -> None:
     """Play FILE many times with bots and report what it teaches.
 
     Per pattern: final metrics (mean, p10, p90), change by lever, how often each rule
     fired, rules that never fired, options no bot picked; then dominant options and,
-    when the deck states a [claim], whether it holds.
+    when the deck states a [claim], whether it holds and the agency block: the claim under
+    every strategy, the adaptive gap split into behaviour, structure and decrees, best and
+    worst achievable play, decisions whose best option depends on the pattern, and a
+    histogram of the claim score per pattern (see docs/simulate.md).
     """
     from game.cli.textplay import format_simulation
-    from game.core.simulate import simulate
+    from game.core.simulate import planned_games, simulate
 
     loaded = _load_or_exit(file)
     if pattern != "all" and pattern not in loaded.patterns:
@@ -192,10 +197,12 @@ def deck_simulate(file: str, runs: int, seed: int, strategy: str | None, pattern
     patterns = list(loaded.patterns) if pattern == "all" else [pattern]
     strategy = strategy or (loaded.claim.strategy if loaded.claim else "random")
     book = Rulebook(loaded)
-    total = runs * len(patterns)
+    total = planned_games(book, runs=runs, strategy=strategy, patterns=patterns)
     show = sys.stderr.isatty() and total >= 200
     with click.progressbar(length=total, label="simulating", file=sys.stderr if show else _Null()) as bar:
-        report = simulate(book, runs=runs, seed=seed, strategy=strategy, patterns=patterns, progress=bar.update)
+        report = simulate(
+            book, runs=runs, seed=seed, strategy=strategy, patterns=patterns, progress=bar.update, search_seeds=search_seeds, beam=beam
+        )
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
