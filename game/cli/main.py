@@ -83,11 +83,18 @@ def deck() -> None:
 
 @deck.command("check")
 @click.argument("files", nargs=-1, required=True)
-def deck_check(files: tuple[str, ...]) -> None:
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1 when there is one).")
+def deck_check(files: tuple[str, ...], strict: bool) -> None:
     """Check deck FILES; print every problem as FILE:LINE:COL: message.
 
-    Exits 0 when every deck is valid, 1 otherwise.
+    Also warns, as FILE:LINE:COL: warning: ..., about what misleads a trainer: a rule that
+    fires on the pattern alone (a decree), a condition that can never hold, a channel read
+    that nothing ever opens, an option with no effect that no rule reads, a claim whose
+    lever nothing carries (see docs/decks.md). Exits 0 when every deck is valid (warnings
+    included), 1 otherwise; with --strict a warning counts as a problem.
     """
+    from game.core.deckcheck import deck_warnings
+
     failed = 0
     for name in files:
         try:
@@ -97,7 +104,14 @@ def deck_check(files: tuple[str, ...]) -> None:
             for problem in exc.problems:
                 click.echo(str(problem))
             continue
-        click.echo(f"{name}: ok - {loaded.deck.title} ({loaded.deck.rounds} rounds, {len(loaded.cards)} cards, {len(loaded.rules)} rules)")
+        warnings = deck_warnings(loaded, resolve_deck(name).read_text(encoding="utf-8"), name)
+        for problem in warnings:
+            click.echo(str(problem))
+        failed += bool(strict and warnings)
+        noted = f", {len(warnings)} warning{'s' if len(warnings) != 1 else ''}" if warnings else ""
+        click.echo(
+            f"{name}: ok - {loaded.deck.title} ({loaded.deck.rounds} rounds, {len(loaded.cards)} cards, {len(loaded.rules)} rules{noted})"
+        )
     sys.exit(1 if failed else 0)
 
 
