@@ -32,11 +32,18 @@ def deck() -> None:
 
 @deck.command("check")
 @click.argument("files", nargs=-1, required=True)
-def deck_check(files: tuple[str, ...]) -> None:
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1 when there is one).")
+def deck_check(files: tuple[str, ...], strict: bool) -> None:
     """Check deck FILES; print every problem as FILE:LINE:COL: message.
 
-    Exits 0 when every deck is valid, 1 otherwise.
+    Also warns, as FILE:LINE:COL: warning: ..., about what misleads a trainer: a rule that
+    fires on the pattern alone (a decree), a condition that can never hold, a channel read
+    that nothing ever opens, an option with no effect that no rule reads, a claim whose
+    lever nothing carries (see docs/decks.md). Exits 0 when every deck is valid (warnings
+    included), 1 otherwise; with --strict a warning counts as a problem.
     """
+    from game.core.deckcheck import deck_warnings
+
     failed = 0
     for name in files:
         try:
@@ -46,7 +53,14 @@ def deck_check(files: tuple[str, ...]) -> None:
             for problem in exc.problems:
                 click.echo(str(problem))
             continue
-        click.echo(f"{name}: ok - {loaded.deck.title} ({loaded.deck.rounds} rounds, {len(loaded.cards)} cards, {len(loaded.rules)} rules)")
+        warnings = deck_warnings(loaded, resolve_deck(name).read_text(encoding="utf-8"), name)
+        for problem in warnings:
+            click.echo(str(problem))
+        failed += bool(strict and warnings)
+        noted = f", {len(warnings)} warning{'s' if len(warnings) != 1 else ''}" if warnings else ""
+        click.echo(
+            f"{name}: ok - {loaded.deck.title} ({loaded.deck.rounds} rounds, {len(loaded.cards)} cards, {len(loaded.rules)} rules{noted})"
+        )
     sys.exit(1 if failed else 0)
 
 
@@ -123,15 +137,20 @@ def deck_list() -> None:
 )
 @click.option("--pattern", "pattern", default="all", show_default=True, help="A pattern name, or all.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (see docs/simulate.md).")
-def deck_simulate(file: str, runs: int, seed: int, strategy: str | None, pattern: str, as_json: bool) -> None:
+@click.option("--search-seeds", default=3, show_default=True, type=click.IntRange(0, 1000), help="Seeds of the best/worst play search.")
+@click.option("--beam", default=5, show_default=True, type=click.IntRange(1, 1000), help="Beam width of the best/worst play search.")
+def deck_simulate(file: str, runs: int, seed: int, strategy: str | None, pattern: str, as_json: bool, search_seeds: int, beam: int) -> None:
     """Play FILE many times with bots and report what it teaches.
 
     Per pattern: final metrics (mean, p10, p90), change by lever, how often each rule
     fired, rules that never fired, options no bot picked; then dominant options and,
-    when the deck states a [claim], whether it holds.
+    when the deck states a [claim], whether it holds and the agency block: the claim under
+    every strategy, the adaptive gap split into behaviour, structure and decrees, best and
+    worst achievable play, decisions whose best option depends on the pattern, and a
+    histogram of the claim score per pattern (see docs/simulate.md).
     """
     from game.cli.textplay import format_simulation
-    from game.core.simulate import simulate
+    from game.core.simulate import planned_games, simulate
 
     loaded = load_or_exit(file)
     if pattern != "all" and pattern not in loaded.patterns:
@@ -141,10 +160,12 @@ def deck_simulate(file: str, runs: int, seed: int, strategy: str | None, pattern
     patterns = list(loaded.patterns) if pattern == "all" else [pattern]
     strategy = strategy or (loaded.claim.strategy if loaded.claim else "random")
     book = Rulebook(loaded)
-    total = runs * len(patterns)
+    total = planned_games(book, runs=runs, strategy=strategy, patterns=patterns)
     show = sys.stderr.isatty() and total >= 200
     with click.progressbar(length=total, label="simulating", file=sys.stderr if show else _Null()) as bar:
-        report = simulate(book, runs=runs, seed=seed, strategy=strategy, patterns=patterns, progress=bar.update)
+        report = simulate(
+            book, runs=runs, seed=seed, strategy=strategy, patterns=patterns, progress=bar.update, search_seeds=search_seeds, beam=beam
+        )
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:

@@ -112,4 +112,9 @@ def format_simulation(book: Rulebook, report: dict[str, Any]) -> str:
             f"largest lever of the difference: {LEVER_NAMES[claim['largest_lever']]} "
             f"({claim['lever_shares'][claim['largest_lever']]:.0%}), expected {LEVER_NAMES[claim['expected_lever']]}"
         )
+    if report.get("agency"):
+        from game.cli.agency_text import format_agency
+
+        lines.append("")
+        lines.extend(format_agency(report["agency"]))
     return "\n".join(lines)

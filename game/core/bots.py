@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from game.core.engine import RoundInputs, resolve_round
+from game.core.engine import RoundInputs, Structure, resolve_round
 
 if TYPE_CHECKING:
     from game.core.engine import OrgState, Rulebook
@@ -117,6 +117,15 @@ class ConsiderateBot(_Base):
         return rng.choice(kind) if kind else book.defaults[(card_id, group)]
 
 
+class _After(NamedTuple):
+    """What a bot's lookahead keeps of the state after a round."""
+
+    round: int
+    metrics: Mapping[str, float]
+    pending: tuple[Any, ...]
+    structure: Structure
+
+
 class AdaptiveBot(_Base):
     """Plays as a sensible person in its position would: on what its group can see now, with one
     round of lookahead (the round's own effects, plus the delayed effects and the structure it
@@ -132,38 +141,91 @@ class AdaptiveBot(_Base):
     #: what seeing one more metric, or being listened to by one more step, is worth to a bot
     SIGHT_VALUE = 0.02
 
+    #: how many (state, card) lookaheads a bot keeps between games before it starts again
+    MEMO_STATES = 4000
+
     def __init__(self) -> None:
-        self._memo_key: tuple[int, str] = (0, "")
-        self._memo: dict[tuple[tuple[str, str], ...], OrgState] = {}
+        self._book: Rulebook | None = None
+        self._memo_key: tuple[object, str] = ((), "")
+        self._memo: dict[tuple[tuple[str, str], ...], _After] = {}
+        # (what a round's resolution depends on in a state, card) -> lookaheads; shared between games,
+        # since paired and seeded games pass through the same states again and again
+        self._lookahead: dict[tuple[object, str], dict[tuple[tuple[str, str], ...], _After]] = {}
+        self._fingerprint: tuple[OrgState | None, object] = (None, ())
+        self._seen_memo: dict[tuple[int, str], tuple[OrgState, tuple[frozenset[str], tuple[tuple[str, float], ...], float]]] = {}
+
+    def _state_key(self, book: Rulebook, state: OrgState) -> object:
+        """Everything resolving a round reads from ``state`` (not its seed, history or cards)."""
+        if book is not self._book:
+            self._book, self._lookahead, self._seen_memo = book, {}, {}
+        if self._fingerprint[0] is not state:
+            view = state.structure
+            key = (
+                state.round,
+                state.pattern,
+                tuple(state.metrics.items()),
+                state.pending,
+                frozenset(state.fired.items()),
+                view.open,
+                frozenset(view.listens.items()),
+                view.sees,
+            )
+            self._fingerprint = (state, key)
+        return self._fingerprint[1]
 
     def _after(
         self, book: Rulebook, state: OrgState, card_id: str, picks: tuple[tuple[str, str], ...], asked: tuple[str, str, str] | None
-    ) -> OrgState:
+    ) -> _After:
         """The state after this round if every group takes its default but ``picks``, with one request."""
-        if self._memo_key != (id(state), card_id):
-            self._memo_key, self._memo = (id(state), card_id), {}
+        where = (self._state_key(book, state), card_id)
+        if self._memo_key != where:
+            memo = self._lookahead.get(where)
+            if memo is None:
+                if len(self._lookahead) >= self.MEMO_STATES:
+                    self._lookahead = {}
+                memo = self._lookahead[where] = {}
+            self._memo_key, self._memo = where, memo
         key = picks + ((asked[0] + ">" + asked[1], asked[2]),) if asked else picks
         found = self._memo.get(key)
         if found is None:
             chosen = dict(picks)
             choices = {g: (chosen.get(g) or book.defaults[(card_id, g)],) for g in book.groups_with_options(card_id)}
-            found, _ = resolve_round(book, state, RoundInputs(card_id, choices, requests={asked: 1.0} if asked else {}))
-            self._memo[key] = found
+            after, _ = resolve_round(book, state, RoundInputs(card_id, choices, requests={asked: 1.0} if asked else {}))
+            found = self._memo[key] = _After(after.round, after.metrics, after.pending, after.structure)
         return found
 
-    def value(self, book: Rulebook, state: OrgState, after: OrgState, group: str) -> float:
+    def value(self, book: Rulebook, state: OrgState, after: _After, group: str) -> float:
         """How much better ``after`` looks than ``state`` to ``group``, on what it sees now."""
-        score = 0.0
+        visible, seen, heard_before = self._seen(book, state, group)
         due = after.round + 1
-        for metric in state.structure.visible(group):
+        landing: dict[str, float] = {}
+        for p in after.pending:
+            if p.due == due and p.metric in visible:
+                landing[p.metric] = landing.get(p.metric, 0) + p.delta
+        score = 0.0
+        for metric, scale in seen:
             change = after.metrics[metric] - state.metrics[metric]
-            change += sum(p.delta for p in after.pending if p.due == due and p.metric == metric)
-            score += change * _scale(book, metric)
+            change += landing.get(metric, 0)
+            score += change * scale
         # seeing more, and being heard more, are worth a little to anyone in the position
-        score += self.SIGHT_VALUE * (len(after.structure.visible(group)) - len(state.structure.visible(group)))
+        score += self.SIGHT_VALUE * (len(after.structure.visible(group)) - len(visible))
         heard = sum(w for (a, b), w in after.structure.listens.items() if b == group)
-        score += self.SIGHT_VALUE * (heard - sum(w for (a, b), w in state.structure.listens.items() if b == group))
+        score += self.SIGHT_VALUE * (heard - heard_before)
         return score
+
+    def _seen(self, book: Rulebook, state: OrgState, group: str) -> tuple[frozenset[str], tuple[tuple[str, float], ...], float]:
+        """What ``group`` sees in ``state`` (with each metric's scale), and how much it is heard there."""
+        key = (id(state), group)
+        found = self._seen_memo.get(key)
+        if found is None or found[0] is not state:
+            if len(self._seen_memo) > 64:
+                self._seen_memo.clear()
+            visible = state.structure.visible(group)
+            seen = tuple((m, _scale(book, m)) for m in visible)
+            heard = sum(w for (a, b), w in state.structure.listens.items() if b == group)
+            found = (state, (visible, seen, heard))
+            self._seen_memo[key] = found
+        return found[1]
 
     def ask(self, book, state, card_id, group, rng):  # type: ignore[no-untyped-def]
         if not self.asks:

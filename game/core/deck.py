@@ -168,7 +168,7 @@ class Claim:
     lever: str
     higher: tuple[str, ...] = ()
     lower: tuple[str, ...] = ()
-    strategy: str = "random"
+    strategy: str = "adaptive"
     at_least: float = 0.8
 
 

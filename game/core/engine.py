@@ -231,6 +231,8 @@ class Rulebook:
         self.option_ids = {key: tuple(sorted(opts)) for key, opts in self.options.items()}
         self.targets = {(name, g): tuple(sorted(b for a, b in view.open if a == g)) for name, view in self.patterns.items() for g in GROUPS}
         self.fixed = {c.round: c for c in deck.cards if c.round is not None}
+        # per card: the groups with options on it, in the order of GROUPS (looked up every round)
+        self._with_options = {c.id: tuple(g for g in GROUPS if (c.id, g) in self.options) for c in deck.cards}
         self.by_chance = tuple(
             (c, c.weight if c.weight > 0 else 1.0, compile_expr(c.when, self.names, want="bool") if c.when else None)
             for c in deck.cards
@@ -264,7 +266,8 @@ class Rulebook:
         return self.defaults.get((card_id, group))
 
     def groups_with_options(self, card_id: str) -> tuple[str, ...]:
-        return tuple(g for g in GROUPS if (card_id, g) in self.options)
+        found = self._with_options.get(card_id)
+        return found if found is not None else tuple(g for g in GROUPS if (card_id, g) in self.options)
 
 
 def _compile_structure(table: Any) -> _Restructure:
@@ -326,10 +329,13 @@ def choice_shares(book: Rulebook, card_id: str, choices: Mapping[str, Sequence[s
     """(group, option) -> share of the group's players who chose it; defaults stand in for absent groups."""
     shares: dict[Channel, float] = {}
     for group in book.groups_with_options(card_id):
-        picked = [c for c in choices.get(group, ()) if c]
+        picks = choices.get(group, ())
         offered = book.options[(card_id, group)]
+        if len(picks) == 1 and picks[0] in offered:  # the common case: one player, a valid pick
+            shares[(group, picks[0])] = 1.0
+            continue
         default = book.defaults[(card_id, group)]
-        picked = [c if c in offered else default for c in picked] or [default]
+        picked = [c if c in offered else default for c in picks if c] or [default]
         unit = 1.0 / len(picked)
         for option_id in picked:
             shares[(group, option_id)] = shares.get((group, option_id), 0.0) + unit

@@ -15,7 +15,8 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from game.core.bots import Strategy, get_strategy
+from game.core.agency import GameSet, agency_report, claim_holds
+from game.core.bots import STRATEGIES, Strategy, get_strategy
 from game.core.deck import GROUPS, LEVERS
 from game.core.engine import OrgState, RoundInputs, Rulebook, attribution, deal_card, new_state, resolve_round
 from game.core.rounds import RoundRandom, round_inputs
@@ -97,8 +98,16 @@ def simulate(
     strategy: str = "random",
     patterns: Iterable[str] | None = None,
     progress: Callable[[int], None] | None = None,
+    agency: bool = True,
+    search_seeds: int = 3,
+    beam: int = 5,
+    decision_games: int = 100,
 ) -> dict[str, Any]:
-    """Play ``runs`` games per pattern and return a JSON-ready report (see docs/simulate.md)."""
+    """Play ``runs`` games per pattern and return a JSON-ready report (see docs/simulate.md).
+
+    When the deck states a ``[claim]`` (and ``agency`` is on) the report has an ``agency`` block
+    (:mod:`game.core.agency`); the games it plays under the claim's patterns are shared with the
+    per-pattern summaries and the claim check, so no game is played twice."""
     deck = book.deck
     bot = get_strategy(strategy)
     names = list(patterns or deck.patterns)
@@ -110,6 +119,9 @@ def simulate(
         "strategy": strategy,
         "patterns": {},
     }
+    claim = deck.claim
+    kept = {claim.better, claim.than} if claim else set()
+    played: dict[tuple[str, str], GameSet] = {}
     all_options = {(c.id, o.group, o.id) for c in deck.cards for o in c.options}
     for pattern in names:
         tally = _Tally(
@@ -119,16 +131,68 @@ def simulate(
             {r.id: 0 for r in deck.rules},
             {},
         )
+        finals, logs = [], []
         for k in range(runs):
             record = play_game(book, seed + k, pattern, bot)
             _count(tally, record)
+            if pattern in kept:
+                finals.append(record.final)
+                logs.append(record.log)
             if progress:
                 progress(1)
+        if pattern in kept:
+            played[(strategy, pattern)] = GameSet(tuple(finals), tuple(logs))
         report["patterns"][pattern] = _summary(book, tally, all_options)
-    if deck.claim and set(names) >= {deck.claim.better, deck.claim.than} and strategy == deck.claim.strategy:
-        report["claim"] = check_claim(book, runs=runs, seed=seed)
+    if claim and set(names) >= {claim.better, claim.than} and strategy == claim.strategy:
+        report["claim"] = check_claim(book, runs=runs, seed=seed, games=(played[(strategy, claim.better)], played[(strategy, claim.than)]))
     report["dominant_options"] = dominant_options(book)
+    if claim and agency:
+
+        def games(name: str, pattern: str, keep_logs: bool) -> GameSet:
+            found = played.get((name, pattern))
+            if found is None:
+                found = play_games(book, runs, seed, pattern, get_strategy(name), keep_logs=keep_logs, progress=progress)
+                if keep_logs:
+                    played[(name, pattern)] = found
+            return found
+
+        report["agency"] = agency_report(
+            book, runs=runs, seed=seed, games=games, search_seeds=search_seeds, beam=beam, decision_games=decision_games
+        )
     return report
+
+
+def planned_games(book: Rulebook, *, runs: int, strategy: str, patterns: Iterable[str], agency: bool = True) -> int:
+    """How many games :func:`simulate` plays (for a progress bar)."""
+    names = list(patterns)
+    total = runs * len(names)
+    claim = book.deck.claim
+    if claim and agency:
+        shared = {claim.better, claim.than} & set(names)
+        total += sum(runs for name in STRATEGIES for p in (claim.better, claim.than) if not (name == strategy and p in shared))
+    return total
+
+
+def play_games(
+    book: Rulebook,
+    runs: int,
+    seed: int,
+    pattern: str,
+    strategy: Strategy,
+    *,
+    keep_logs: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> GameSet:
+    """Games ``seed .. seed + runs - 1`` of ``strategy`` under ``pattern``."""
+    finals, logs = [], []
+    for k in range(runs):
+        record = play_game(book, seed + k, pattern, strategy)
+        finals.append(record.final)
+        if keep_logs:
+            logs.append(record.log)
+        if progress:
+            progress(1)
+    return GameSet(tuple(finals), tuple(logs) if keep_logs else None)
 
 
 def _count(tally: _Tally, record: GameRecord) -> None:
@@ -211,21 +275,20 @@ def dominant_options(book: Rulebook) -> list[dict[str, str]]:
     return found
 
 
-def check_claim(book: Rulebook, *, runs: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Test the deck's ``[claim]`` over paired seeded games."""
+def check_claim(book: Rulebook, *, runs: int = 1000, seed: int = 0, games: tuple[GameSet, GameSet] | None = None) -> dict[str, Any]:
+    """Test the deck's ``[claim]`` over paired seeded games (``games``: the claim strategy's games
+    under ``better`` and ``than``, when they were played already)."""
     claim = book.deck.claim
     if claim is None:
         raise ValueError(f'deck "{book.deck.id}" states no [claim]')
-    bot = get_strategy(claim.strategy)
+    if games is None:
+        bot = get_strategy(claim.strategy)
+        games = (play_games(book, runs, seed, claim.better, bot), play_games(book, runs, seed, claim.than, bot))
     wins = 0
     lever_diff = dict.fromkeys(LEVERS, 0.0)
     metric_diff = dict.fromkeys([*claim.higher, *claim.lower], 0.0)
-    for k in range(runs):
-        better = play_game(book, seed + k, claim.better, bot).final
-        than = play_game(book, seed + k, claim.than, bot).final
-        ok = all(better.metrics[m] > than.metrics[m] for m in claim.higher) and all(
-            better.metrics[m] < than.metrics[m] for m in claim.lower
-        )
+    for better, than in zip(games[0].finals, games[1].finals, strict=True):
+        ok = claim_holds(book, better.metrics, than.metrics)
         wins += ok
         a, b = attribution(better.history), attribution(than.history)
         zero = dict.fromkeys(LEVERS, 0.0)
