@@ -31,6 +31,7 @@ from game.core.session.events import (
     PatternSet,
     Paused,
     PhaseStarted,
+    RequestMade,
     Resumed,
     RoundResolved,
     SeatBotified,
@@ -123,6 +124,9 @@ class Rooms:
                 self.dirty_progress.add(session.seats[event.seat].org)
             elif isinstance(event, MessageSent):
                 self.deliver_message(session, event)
+            elif isinstance(event, RequestMade):
+                self.deliver_request(session, event)
+                self.dirty_views = True  # both groups' views list the round's requests
             if isinstance(event, PERSONAL_EVENTS):
                 self.send_personal(event.seat)
         self.dirty_facilitator = True
@@ -152,6 +156,25 @@ class Rooms:
         groups = {sent.sender, sent.to}
         seats = session.seats
         conns = [c for sid, c in self.seat_conns.items() if seats[sid].org == sent.org and seats[sid].group in groups]
+        self.send(conns + list(self.fac_conns), encode_bytes(messages.message(line)))
+
+    def deliver_request(self, session: Session, made: RequestMade) -> None:
+        """A request travels as a message along its channel, to both groups and the facilitator."""
+        label = session.option_label(session.orgs[made.org].card, made.to, made.option)
+        line: messages.ChatLine = {
+            "name": made.name,
+            "from": made.asker,
+            "to": made.to,
+            "text": "",
+            "round": made.round,
+            "at": made.at,
+            "org": made.org,
+            "request": made.option,
+            "label": label if made.option else "",
+        }
+        groups = {made.asker, made.to}
+        seats = session.seats
+        conns = [c for sid, c in self.seat_conns.items() if seats[sid].org == made.org and seats[sid].group in groups]
         self.send(conns + list(self.fac_conns), encode_bytes(messages.message(line)))
 
     # -- sending ----------------------------------------------------------------------------------

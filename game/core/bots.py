@@ -266,7 +266,7 @@ class AdaptiveBot(_Base):
         return default if default in best else rng.choice(best)  # when nothing is better, people keep to the status quo
 
     def talk(self, book, state, group, rng, asked):  # type: ignore[no-untyped-def]
-        return list(asked)  # its requests are its messages
+        return []  # its requests are its messages, and they are counted as they are made
 
 
 class SilentBot(AdaptiveBot):

@@ -41,7 +41,21 @@ class Personal(TypedDict):
     answers: dict[str, str]  # prompt index as text -> this round's answer
 
 
-ChatLine = TypedDict("ChatLine", {"name": str, "from": str, "to": str, "text": str, "round": int, "at": float, "org": int})
+ChatLine = TypedDict(
+    "ChatLine",
+    {
+        "name": str,
+        "from": str,
+        "to": str,
+        "text": str,
+        "round": int,
+        "at": float,
+        "org": int,
+        # on a request: the option asked for and its label ("" withdraws it); "text" is then empty
+        "request": NotRequired[str],
+        "label": NotRequired[str],
+    },
+)
 
 # --- the messages ----------------------------------------------------------------------------
 

@@ -40,7 +40,8 @@ ERROR_CODES = {
     "wrong_phase": "the command is not allowed in the current phase",
     "stale_round": "the message names a round that is not the current one",
     "not_your_option": "the option is not one of your group's options on this card",
-    "channel_closed": "the current pattern does not open that channel for your group",
+    "not_their_option": "the option asked for is not one of that group's options on this card",
+    "channel_closed": "your organisation's structure does not open that channel for your group",
     "too_long": "the text is longer than allowed",
     "rate_limited": "too many messages in a short time; wait a moment",
     "bad_code": "no session has that join code",
@@ -91,6 +92,17 @@ class Say:
     TYPE: ClassVar[str] = "say"
     text: str
     to: str = ""
+
+
+@frozen
+class Request:
+    """Ask another group, along an open channel, for one of its options this round; an empty
+    option withdraws the seat's request to that group."""
+
+    TYPE: ClassVar[str] = "request"
+    round: int
+    to: str
+    option: str
 
 
 @frozen
@@ -201,7 +213,7 @@ def _by_type(*schemas: type) -> dict[str, type]:
     return {schema.TYPE: schema for schema in schemas}  # type: ignore[attr-defined]
 
 
-PARTICIPANT_MESSAGES: dict[str, type] = _by_type(Join, Choose, Say, Answer, Ping)
+PARTICIPANT_MESSAGES: dict[str, type] = _by_type(Join, Choose, Say, Request, Answer, Ping)
 FACILITATOR_MESSAGES: dict[str, type] = _by_type(
     CreateSession,
     Lock,

@@ -39,14 +39,23 @@ def bot_seats(seats: Seats, group: str) -> int:
 
 def bot_requests(
     book: Rulebook, state: OrgState, card_id: str, strategy: Strategy, rng: random.Random, seats: Seats
-) -> dict[tuple[str, str, str], int]:
-    """(asker, asked, option) -> how many bots of the asking group ask for it, along open channels."""
-    counts: dict[tuple[str, str, str], int] = {}
+) -> list[tuple[str, int, str, str]]:
+    """(asking group, which of its bots, asked group, option) for every request the bots make,
+    along open channels, in a stable order."""
+    made = []
     for group in GROUPS:
-        for _ in range(bot_seats(seats, group)):
+        for bot in range(bot_seats(seats, group)):
             for target, option in strategy.ask(book, state, card_id, group, rng):
                 if (group, target) in state.structure.open:
-                    counts[(group, target, option)] = counts.get((group, target, option), 0) + 1
+                    made.append((group, bot, target, option))
+    return made
+
+
+def request_counts(made: Sequence[tuple[str, int, str, str]]) -> dict[tuple[str, str, str], int]:
+    """(asker, asked, option) -> how many of the asking group's seats ask for it."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for asker, _, asked, option in made:
+        counts[(asker, asked, option)] = counts.get((asker, asked, option), 0) + 1
     return counts
 
 
@@ -75,11 +84,16 @@ def round_inputs(
     """Everything the engine needs for one organisation's round.
 
     ``requests`` are the round's requests when they were made before (in a live session, bots
-    ask as the talk phase opens and humans ask during it); None lets the bots ask now. ``said``
-    counts the humans' messages per channel; the bots' talk is added to it.
+    ask as the talk phase opens and humans ask during it, and ``said`` counts them as messages);
+    None lets the bots ask now. ``said`` counts the messages sent so far per channel; the bots'
+    talk, and the requests they make here, are added to it.
     """
+    messages = dict(said or {})
     if requests is None:
-        requests = request_shares(bot_requests(book, state, card_id, strategy, rng.ask, seats), seats)
+        counts = request_counts(bot_requests(book, state, card_id, strategy, rng.ask, seats))
+        requests = request_shares(counts, seats)
+        for (asker, asked, _), n in counts.items():  # a request is a message along its channel
+            messages[(asker, asked)] = messages.get((asker, asked), 0) + n
     choices: dict[str, tuple[str, ...]] = {}
     for group in book.groups_with_options(card_id):
         default = book.defaults[(card_id, group)]
@@ -87,7 +101,6 @@ def round_inputs(
         choices[group] = tuple(
             strategy.choose(book, state, card_id, group, rng.choose, requests) if p is None else (p or default) for p in picks
         )
-    messages = dict(said or {})
     for group in GROUPS:
         bots = bot_seats(seats, group)
         if not bots:

@@ -8,7 +8,7 @@ import pytest
 
 from game.core.bots import STRATEGIES, get_strategy
 from game.core.engine import Rulebook, new_state, resolve_round
-from game.core.rounds import RoundRandom, bot_requests, request_shares, round_inputs
+from game.core.rounds import RoundRandom, bot_requests, request_counts, request_shares, round_inputs
 from game.core.simulate import play_game
 from game.deckfiles import load_deck
 from tests.conftest import TEST_DECKS
@@ -86,6 +86,8 @@ def test_round_inputs_keep_humans_picks_and_let_bots_fill_the_rest(book):
 def test_requests_are_shares_of_the_asking_group(book):
     state = new_state(book, 1, "open")
     seats = {"bottom": [None, None, "cope", "cope"]}
-    counts = bot_requests(book, state, "week", get_strategy("adaptive"), random.Random(1), seats)
+    made = bot_requests(book, state, "week", get_strategy("adaptive"), random.Random(1), seats)
+    assert made == [("bottom", 0, "top", "fund_repairs"), ("bottom", 1, "top", "fund_repairs")]
+    counts = request_counts(made)
     assert counts == {("bottom", "top", "fund_repairs"): 2}
     assert request_shares(counts, seats) == {("bottom", "top", "fund_repairs"): 0.5}

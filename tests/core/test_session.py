@@ -29,6 +29,7 @@ from game.core.protocol import (
     Lock,
     Move,
     Pause,
+    Request,
     Resume,
     Say,
     SetPattern,
@@ -166,6 +167,13 @@ def sample(kind: type, session: Session) -> tuple[Actor, object, float]:
         return Actor("seat", seat), Choose(session.round, sorted(options)[0]), T0
     if kind is Say:
         return player, Say("hello"), T0
+    if kind is Request:
+        org = session.orgs[0]
+        for seat in session.active_seats(0):
+            for asker, asked in sorted(org.state.structure.open):
+                if asker == seat.group and (org.card, asked) in session.book.options:
+                    return Actor("seat", seat.id), Request(session.round, asked, sorted(session.book.options[(org.card, asked)])[0]), T0
+        return player, Request(session.round, "middle", "x"), T0
     if kind is Answer:
         return player, Answer(0, "an answer"), T0
     if kind is Resume:
@@ -415,7 +423,7 @@ def test_each_event_has_the_journal_type_earlier_versions_wrote():
         "answer_given",
         "round_resolved",
         "session_ended",
-    }
+    } | {"request_made"}, "the types earlier versions wrote, and the request this version adds"
 
 
 def test_records_keep_the_format_and_read_back_to_the_same_event():

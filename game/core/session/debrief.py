@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from game.core.deck import GROUPS, LEVERS
-from game.core.engine import Change, attribution, counterfactual
+from game.core.engine import Change, Shift, attribution, counterfactual
 from game.core.session.state import Session
 
 
@@ -26,6 +26,55 @@ def change_view(session: Session, change: Change) -> dict[str, Any]:
         "decided": change.decided,
         "round": change.round,
     }
+
+
+def shift_view(session: Session, shift: Shift) -> dict[str, Any]:
+    """One change of an organisation's structure, with a sentence in the deck's names."""
+    names = {g: session.deck.groups[g].name for g in GROUPS}
+    a, b = shift.subject
+    if shift.kind in ("open", "close"):
+        text = f"{names[a]} -> {names[b]}: the channel {'opens' if shift.kind == 'open' else 'closes'}"
+    elif shift.kind == "listens":
+        text = f"{names[a]} listen to {names[b]} {'more' if shift.amount > 0 else 'less'} ({shift.amount:+.2f})"
+    else:
+        label = session.deck.metrics[b].label
+        text = f"{names[a]} {'now see' if shift.kind == 'show' else 'no longer see'} {label}"
+    return {
+        "round": shift.round,
+        "kind": shift.kind,
+        "subject": [a, b],
+        "amount": round(shift.amount, 3),
+        "lever": shift.lever,
+        "cause_kind": shift.cause_kind,
+        "cause": shift.cause,
+        "group": shift.group,
+        "explain": shift.explain,
+        "text": text,
+    }
+
+
+def requests_view(session: Session, org_index: int, rounds: Iterable[int] | None = None) -> list[dict[str, Any]]:
+    """The requests of resolved rounds, each with how much of the asked group granted it."""
+    org = session.orgs[org_index]
+    wanted = set(rounds) if rounds is not None else None
+    out = []
+    for number, inputs in enumerate(org.log, start=1):
+        if wanted is not None and number not in wanted:
+            continue
+        for (asker, asked, option), share in sorted(inputs.requests.items()):
+            picks = inputs.choices.get(asked, ())
+            out.append(
+                {
+                    "round": number,
+                    "from": asker,
+                    "to": asked,
+                    "option": option,
+                    "label": session.option_label(inputs.card, asked, option),
+                    "share": round(share, 3),
+                    "granted": round(sum(1 for p in picks if p == option) / len(picks), 3) if picks else 0.0,
+                }
+            )
+    return out
 
 
 def debrief(session: Session) -> dict[str, Any]:
@@ -69,7 +118,8 @@ def debrief(session: Session) -> dict[str, Any]:
             if m["from"] != m["to"]:
                 key = f"{m['from']}->{m['to']}"
                 channels[key] = channels.get(key, 0) + 1
-        opened = sorted(f"{a}->{b}" for a, b in session.book.pattern(org.pattern).open)
+        opened = sorted(f"{a}->{b}" for a, b in org.state.structure.open)
+        asked = requests_view(session, org.index)
         orgs.append(
             {
                 "org": org.index,
@@ -83,6 +133,9 @@ def debrief(session: Session) -> dict[str, Any]:
                 "channels": channels,
                 "silent": [c for c in opened if c not in channels],
                 "changes": [change_view(session, c) for c in org.state.history],
+                "requests": asked,
+                "shifts": [shift_view(session, s) for s in org.state.shifts],
+                "open": opened,
             }
         )
     return {

@@ -24,6 +24,7 @@ from game.core.protocol import (
     Lock,
     Move,
     Pause,
+    Request,
     Resume,
     Say,
     SetPattern,
@@ -42,6 +43,7 @@ from game.core.session.events import (
     PatternSet,
     Paused,
     PhaseStarted,
+    RequestMade,
     Resumed,
     RoundResolved,
     SeatBotified,
@@ -51,7 +53,7 @@ from game.core.session.events import (
     SessionEnded,
     TimerExtended,
 )
-from game.core.session.inputs import resolution_inputs
+from game.core.session.inputs import bot_request_events, resolution_inputs
 from game.core.session.phases import (
     ALLOWED,
     FACILITATOR_COMMANDS,
@@ -237,6 +239,8 @@ def next_phase_events(session: Session, now: float) -> list[Event]:
             events.append(RoundResolved(session.round, resolution_inputs(session)))
         else:
             events.append(PhaseStarted(step, session.round, _timer(session, step, now)))
+            if step == "talk":
+                events.extend(bot_request_events(session, now))  # the bots ask as talk opens, for the humans to see
     return events
 
 
@@ -322,9 +326,33 @@ def _say(session: Session, actor: Actor, command: Say, now: float) -> list[Event
     if to not in GROUPS:
         raise Refused("bad_field", f"to must be one of {', '.join(GROUPS)}")
     org = session.orgs[seat.org]
-    if to != seat.group and session.phase != "debrief" and (seat.group, to) not in session.book.pattern(org.pattern).open:
-        raise Refused("channel_closed", f"under {org.pattern} the channel {seat.group} -> {to} is closed")
+    if to != seat.group and session.phase != "debrief" and (seat.group, to) not in org.state.structure.open:
+        raise Refused("channel_closed", f"the channel {seat.group} -> {to} is closed in your organisation's structure")
     return [MessageSent(seat.id, seat.org, seat.group, to, text, session.round, now, seat.name)]
+
+
+def _request(session: Session, actor: Actor, command: Request, now: float) -> list[Event]:
+    seat = _seat(session, actor.seat)
+    if command.round != session.round:
+        raise Refused("stale_round", f"that request was for round {command.round}; this is round {session.round}")
+    if command.to not in GROUPS or command.to == seat.group:
+        others = ", ".join(g for g in GROUPS if g != seat.group)
+        raise Refused("bad_field", f"to must be another group: one of {others}")
+    org = session.orgs[seat.org]
+    if (seat.group, command.to) not in org.state.structure.open:
+        raise Refused("channel_closed", f"the channel {seat.group} -> {command.to} is closed in your organisation's structure")
+    if command.option:
+        offered = session.book.options.get((org.card, command.to), {})
+        if command.option not in offered:
+            if not offered:
+                raise Refused("not_their_option", f"{command.to} has no choice to make on this card")
+            choices = ", ".join(sorted(offered))
+            raise Refused("not_their_option", f'"{command.option}" is not one of {command.to}\'s options; ask for one of {choices}')
+    elif (seat.id, command.to) not in org.requests:
+        raise Refused("bad_field", f"you have no request to {command.to} to withdraw")
+    if session.paused:
+        raise Refused("wrong_phase", "the session is paused")
+    return [RequestMade(seat.id, seat.org, seat.group, command.to, command.option, session.round, now, seat.name)]
 
 
 def _answer(session: Session, actor: Actor, command: Answer, now: float) -> list[Event]:
@@ -362,5 +390,6 @@ DECIDERS: dict[type, Callable[[Session, Actor, Any, float], list[Event]]] = {
     End: _end,
     Choose: _choose,
     Say: _say,
+    Request: _request,
     Answer: _answer,
 }

@@ -133,6 +133,23 @@ class MessageSent:
 
 
 @frozen
+class RequestMade:
+    """A group asks another, along an open channel, for one of its options this round. ``seat`` is
+    the asking seat (empty for the bot of a group nobody plays); an empty ``option`` withdraws
+    that seat's request to ``to``."""
+
+    TYPE: ClassVar[str] = "request_made"
+    seat: str
+    org: int
+    asker: str  # the asking group
+    to: str
+    option: str
+    round: int
+    at: float
+    name: str
+
+
+@frozen
 class AnswerGiven:
     TYPE: ClassVar[str] = "answer_given"
     seat: str
@@ -144,7 +161,8 @@ class AnswerGiven:
 @frozen
 class RoundResolved:
     """Each organisation's round inputs as :func:`game.core.session.inputs.resolution_inputs`
-    assembled them: ``{"org", "card", "choices", "messages", "pattern", "injects"}``."""
+    assembled them: ``{"org", "card", "choices", "messages", "pattern", "injects", "requests"}``
+    (``requests``, a list of ``[asker, asked, option, share]``, is absent from older journals)."""
 
     TYPE: ClassVar[str] = "round_resolved"
     round: int
@@ -172,6 +190,7 @@ Event = (
     | TimerExtended
     | ChoiceMade
     | MessageSent
+    | RequestMade
     | AnswerGiven
     | RoundResolved
     | SessionEnded

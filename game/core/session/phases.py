@@ -18,6 +18,7 @@ from game.core.protocol import (
     Lock,
     Move,
     Pause,
+    Request,
     Resume,
     Say,
     SetPattern,
@@ -33,15 +34,15 @@ TIMED_PHASES = frozenset({"brief", "talk", "choose", "reveal", "timeout"})  # th
 FACILITATOR_COMMANDS: frozenset[type] = frozenset(
     {Lock, Unlock, Move, Start, Advance, Pause, Resume, Extend, CallTimeout, Inject, SetPattern, Botify, BotifyStalled, Kick, End}
 )
-PARTICIPANT_COMMANDS: frozenset[type] = frozenset({Choose, Say, Answer})  # a join may come from anyone
+PARTICIPANT_COMMANDS: frozenset[type] = frozenset({Choose, Say, Request, Answer})  # a join may come from anyone
 SYSTEM_COMMANDS: frozenset[type] = frozenset({Deadline})
 
 _ANY: frozenset[type] = frozenset({Lock, Unlock, Move, Botify, Kick, End, Pause, Resume, Extend, Say})
 ALLOWED: dict[str, frozenset[type]] = {
     "lobby": _ANY | {TakeSeat, Start, SetPattern},
     "brief": _ANY | {TakeSeat, Advance, Deadline, Inject},
-    "talk": _ANY | {TakeSeat, Advance, Deadline},
-    "choose": _ANY | {TakeSeat, Advance, Deadline, Choose, BotifyStalled},
+    "talk": _ANY | {TakeSeat, Advance, Deadline, Request},
+    "choose": _ANY | {TakeSeat, Advance, Deadline, Choose, Request, BotifyStalled},
     "resolve": frozenset(),
     "reveal": _ANY | {TakeSeat, Advance, Deadline, CallTimeout, SetPattern, Inject},
     "timeout": _ANY | {TakeSeat, Advance, Deadline, Answer, SetPattern, Inject},

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from game.core.deck import Deck
-from game.core.engine import Change, OrgState, RoundInputs, Rulebook, new_state, resolve_round
+from game.core.engine import Change, OrgState, RoundInputs, Rulebook, new_state, resolve_round, with_pattern
 from game.core.loader import load_deck_text
 from game.core.session.events import (
     AnswerGiven,
@@ -28,6 +28,7 @@ from game.core.session.events import (
     PatternSet,
     Paused,
     PhaseStarted,
+    RequestMade,
     Resumed,
     RoundResolved,
     SeatBotified,
@@ -73,6 +74,8 @@ class Org:
     choices: dict[str, str] = attrs.Factory(dict)  # seat id -> option id, this round
     messages: list[dict[str, Any]] = attrs.Factory(list)  # every message of the game
     said: dict[tuple[str, str], int] = attrs.Factory(dict)  # this round's counts per channel
+    # this round's open requests: (asking seat, or "bot:GROUP" for an unplayed group's bot, asked group) -> option
+    requests: dict[tuple[str, str], str] = attrs.Factory(dict)
     injects: list[str] = attrs.Factory(list)  # fired before the next resolution
     log: list[RoundInputs] = attrs.Factory(list)
     patterns_used: list[str] = attrs.Factory(list)
@@ -122,6 +125,12 @@ class Session:
         seat = self.seats.get(self.by_token.get(token_hash(token), ""))
         return seat if seat is not None and not seat.kicked else None
 
+    def option_label(self, card_id: str, group: str, option: str) -> str:
+        """What players read for one of ``group``'s options on a card."""
+        card = self.book.cards.get(card_id)
+        found = next((o for o in card.options if o.group == group and o.id == option), None) if card else None
+        return found.label if found else option
+
     def duration(self, phase: str) -> int:
         return int(getattr(self.deck.phases, phase, 0) or 0)
 
@@ -166,7 +175,10 @@ def _lobby_locked(session: Session, e: LobbyLocked) -> None:
 
 
 def _pattern_set(session: Session, e: PatternSet) -> None:
-    session.orgs[e.org].pattern = e.pattern
+    org = session.orgs[e.org]
+    org.pattern = e.pattern
+    # the new pattern's structure, with what the organisation earned kept, shows from now on
+    org.state = with_pattern(session.book, org.state, e.pattern)
 
 
 def _inject_fired(session: Session, e: InjectFired) -> None:
@@ -183,6 +195,7 @@ def _phase_started(session: Session, e: PhaseStarted) -> None:
             org.card = (e.cards or {})[str(org.index)]
             org.choices.clear()
             org.said.clear()
+            org.requests.clear()
 
 
 def _paused(session: Session, e: Paused) -> None:
@@ -208,6 +221,36 @@ def _message_sent(session: Session, e: MessageSent) -> None:
         target.said[(e.sender, e.to)] = target.said.get((e.sender, e.to), 0) + 1
 
 
+def requester_key(seat: str, group: str) -> str:
+    """Who asks: the seat, or the bot that plays a group nobody holds."""
+    return seat or f"bot:{group}"
+
+
+def _request_made(session: Session, e: RequestMade) -> None:
+    org = session.orgs[e.org]
+    key = (requester_key(e.seat, e.asker), e.to)
+    if not e.option:
+        org.requests.pop(key, None)
+        return
+    org.requests[key] = e.option
+    # a request is a message along its channel: the conversation shows it and said() counts it
+    label = session.option_label(org.card, e.to, e.option)
+    org.messages.append(
+        {
+            "seat": e.seat,
+            "name": e.name,
+            "from": e.asker,
+            "to": e.to,
+            "text": "",
+            "round": e.round,
+            "at": e.at,
+            "request": e.option,
+            "label": label,
+        }
+    )
+    org.said[(e.asker, e.to)] = org.said.get((e.asker, e.to), 0) + 1
+
+
 def _answer_given(session: Session, e: AnswerGiven) -> None:
     who = session.seats[e.seat]
     session.answers.pop((e.seat, e.round, e.prompt), None)  # a changed answer moves to the end, as it was given last
@@ -231,6 +274,7 @@ def _round_resolved(session: Session, e: RoundResolved) -> None:
             {tuple(k.split("->")): v for k, v in entry["messages"].items()},  # type: ignore[misc]
             entry["pattern"],
             tuple(entry["injects"]),
+            {(a, b, o): share for a, b, o, share in entry.get("requests", ())},
         )
         org.state, org.last_changes = resolve_round(session.book, org.state, inputs)
         org.log.append(inputs)
@@ -257,6 +301,7 @@ FOLD: dict[type, Callable[[Session, Any], None]] = {
     TimerExtended: _timer_extended,
     ChoiceMade: _choice_made,
     MessageSent: _message_sent,
+    RequestMade: _request_made,
     AnswerGiven: _answer_given,
     RoundResolved: _round_resolved,
     SessionEnded: _session_ended,

@@ -11,7 +11,8 @@ from typing import Any
 
 from game.core.deck import GROUPS
 from game.core.messages import Clock, FacilitatorView, GroupView, Personal, Progress
-from game.core.session.debrief import change_view, debrief
+from game.core.session.debrief import change_view, debrief, requests_view, shift_view
+from game.core.session.inputs import request_shares
 from game.core.session.phases import TIMED_PHASES
 from game.core.session.state import Seat, Session
 
@@ -81,18 +82,49 @@ def _org_shared(session: Session, org_index: int) -> dict[str, Any]:
             for name, m in session.deck.metrics.items()
         },
         "changes": [(c.metric, change_view(session, c)) for c in org.last_changes] if changes else None,
+        "requests": _open_requests(session, org_index),
+        "shifts": [shift_view(session, s) for s in org.state.shifts if s.round == session.round] if changes else None,
     }
+
+
+def _open_requests(session: Session, org_index: int) -> list[dict[str, Any]]:
+    """This round's requests in an organisation, with who asked; after the round is resolved,
+    with how much of the asked group granted each."""
+    org = session.orgs[org_index]
+    if session.phase in ("reveal", "timeout") and len(org.log) == session.round:
+        return requests_view(session, org_index, [session.round])
+    if session.phase not in ("talk", "choose") or not org.requests:
+        return []
+    names: dict[tuple[str, str, str], list[str]] = {}
+    groups = {s.id: s.group for s in session.active_seats(org_index)}
+    for (who, asked), option in org.requests.items():
+        group = who[4:] if who.startswith("bot:") else groups.get(who)
+        if group is not None:
+            seat = session.seats.get(who)
+            names.setdefault((group, asked, option), []).append(seat.name if seat else "")
+    labels = {o.id: o.label for o in session.book.cards[org.card].options} if org.card in session.book.cards else {}
+    return [
+        {
+            "from": a,
+            "to": b,
+            "option": o,
+            "label": labels.get(o, o),
+            "share": round(share, 3),
+            "names": sorted(n for n in names[(a, b, o)] if n),
+        }
+        for (a, b, o), share in request_shares(session, org).items()
+    ]
 
 
 def _group_view(session: Session, org_index: int, group: str, head: dict[str, Any], shared: dict[str, Any]) -> dict[str, Any]:
     org = session.orgs[org_index]
-    visible = _visible(session, group)
+    visible = _visible(session, org_index, group)
     view: dict[str, Any] = {
         "session": head,
         "org": org_index,
         "group": group,
         **_static_group(session, group),
-        "pattern": _static_pattern(session, org.pattern, group),
+        "pattern": _structure(session, org_index, group),
         "roster": shared["roster"],
         "metrics": {name: entry for name, entry in shared["metrics"].items() if name in visible},
         "progress": shared["progress"],
@@ -103,8 +135,12 @@ def _group_view(session: Session, org_index: int, group: str, head: dict[str, An
         card = _static_card(session, org.card, group)
         if card is not None:
             view["card"] = card
+        if session.phase in ("talk", "choose"):
+            view["askable"] = _askable(session, org_index, group)
+    view["requests"] = [r for r in shared["requests"] if group in (r["from"], r["to"])]
     if shared["changes"] is not None:
         view["changes"] = [change for metric, change in shared["changes"] if metric in visible]
+        view["shifts"] = shared["shifts"]
     return view
 
 
@@ -113,13 +149,10 @@ def _group_view(session: Session, org_index: int, group: str, head: dict[str, An
 # never changed.
 
 
-def _visible(session: Session, group: str) -> frozenset[str]:
+def _visible(session: Session, org_index: int, group: str) -> frozenset[str]:
     if session.phase in ("debrief", "ended"):
         return frozenset(session.deck.metrics)
-    key = ("visible", group)
-    if key not in session.static:
-        session.static[key] = frozenset(session.deck.visible_metrics(group))
-    return session.static[key]
+    return session.orgs[org_index].state.structure.visible(group)
 
 
 def _static_group(session: Session, group: str) -> dict[str, Any]:
@@ -134,20 +167,42 @@ def _static_group(session: Session, group: str) -> dict[str, Any]:
     return session.static[key]
 
 
-def _static_pattern(session: Session, pattern_id: str, group: str) -> dict[str, Any]:
-    key = ("pattern", pattern_id, group)
+def _structure(session: Session, org_index: int, group: str) -> dict[str, Any]:
+    """The organisation's current structure as ``group`` lives it: the facilitator's pattern it
+    started from, who it can reach and hear, and who listens to it. The pattern and the shifts
+    so far decide it, so it is built once for each of them."""
+    org = session.orgs[org_index]
+    state = org.state
+    key = ("structure", org.pattern, str(len(state.shifts)), str(org_index), group)
     if key not in session.static:
-        pattern = session.deck.patterns[pattern_id]
-        opened = session.book.pattern(pattern_id).open
+        pattern = session.deck.patterns[org.pattern]
+        structure = state.structure
+        opened = structure.open
         session.static[key] = {
-            "id": pattern_id,
-            "label": pattern.label or pattern_id,
+            "id": org.pattern,
+            "label": pattern.label or org.pattern,
             "description": pattern.description,
             "talk_to": sorted(b for a, b in opened if a == group),
             "hear_from": sorted(a for a, b in opened if b == group),
             "closed_to": sorted(g for g in GROUPS if g != group and (group, g) not in opened),
+            # how much each other group acts on what this group says, and this group on theirs
+            "heard_by": {g: round(structure.listens.get((g, group), 0.0), 3) for g in GROUPS if g != group},
+            "listens_to": {g: round(structure.listens.get((group, g), 0.0), 3) for g in GROUPS if g != group},
+            "earned": len(state.shifts),  # structural changes the organisation has made so far
         }
     return session.static[key]
+
+
+def _askable(session: Session, org_index: int, group: str) -> dict[str, list[dict[str, str]]]:
+    """The options ``group`` may ask another group for this round: those of every group its
+    current structure lets it reach."""
+    org = session.orgs[org_index]
+    out = {}
+    for target in org.state.structure.talks_to(group):
+        offered = [o for o in session.book.cards[org.card].options if o.group == target] if org.card in session.book.cards else []
+        if offered:
+            out[target] = [{"id": o.id, "label": o.label} for o in offered]
+    return out
 
 
 def _static_card(session: Session, card_id: str, group: str) -> dict[str, Any] | None:
@@ -232,6 +287,9 @@ def facilitator_view(
                 "progress": progress(session, org.index),
                 "injects_pending": list(org.injects),
                 "messages": len(org.messages),
+                "requests": _open_requests(session, org.index),
+                "open": sorted(f"{a}->{b}" for a, b in org.state.structure.open),
+                "shifts": [shift_view(session, s) for s in org.state.shifts],
             }
         )
     view = {
