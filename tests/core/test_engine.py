@@ -174,12 +174,12 @@ def test_counterfactual_explains_the_pattern_difference(interlodge_book):
     from game.core.bots import get_strategy
     from game.core.simulate import play_game
 
-    record = play_game(interlodge_book, 11, "silos", get_strategy("random"))
+    record = play_game(interlodge_book, 11, "silos", get_strategy("adaptive"))
     cf = counterfactual(
         interlodge_book,
         11,
         "silos",
-        [RoundInputs(i.card, i.choices, i.messages, "", i.injects) for i in record.log],
+        [RoundInputs(i.card, i.choices, i.messages, "", i.injects, i.requests) for i in record.log],
         other_pattern="desk_voice",
     )
     assert cf.actual == record.final

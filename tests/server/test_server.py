@@ -359,7 +359,7 @@ async def test_restart_replays_the_journal(tmp_path):
     hub = Hub(tmp_path / "d")
     await hub.start("127.0.0.1", 0)
     fac, code, players = await room_in_choose(hub, seed=11)
-    await players["top"].request({"type": "choose", "round": 1, "option": "visit_desk"})
+    await players["top"].request({"type": "choose", "round": 1, "option": "rotate_managers"})
     deadline = hub.session.deadline
     await hub.close()
     again = Hub(tmp_path / "d")
@@ -368,6 +368,6 @@ async def test_restart_replays_the_journal(tmp_path):
         assert again.session.code == code and again.session.phase == "choose"
         assert again.session.deadline == deadline, "timers are re-armed at their original deadlines"
         top = await rejoin(base(again), players["top"].token)
-        assert top.you["choice"] == "visit_desk"
+        assert top.you["choice"] == "rotate_managers"
     finally:
         await again.close()
