@@ -31,7 +31,7 @@ def granted_report():
 
 @pytest.fixture(scope="module")
 def interlodge_report(interlodge_book):
-    return simulate(interlodge_book, runs=50, strategy="random", search_seeds=1, beam=2, decision_games=10)
+    return simulate(interlodge_book, runs=50, strategy=interlodge_book.deck.claim.strategy, search_seeds=1, beam=2, decision_games=10)
 
 
 def test_the_claim_score_is_the_signed_share_of_each_metrics_range(interlodge_book):
@@ -218,8 +218,9 @@ def test_a_constant_false_condition_and_a_warning_without_position():
     assert any(p.startswith("tiny.toml: at rules[2].when: warning: ") for p in unplaced), unplaced
 
 
-def test_bundled_decks_warn_about_their_decrees():
-    deck = load_deck(DECKS / "loyalty_card.toml")
-    text = (DECKS / "loyalty_card.toml").read_text()
-    decrees = [p for p in deck_warnings(deck, text, "loyalty_card.toml") if "is a decree" in p.message]
-    assert len(decrees) == 3 and all(p.line for p in decrees)
+def test_a_planted_decree_is_warned_about_at_its_line_and_no_bundled_deck_has_one():
+    text = (TEST_DECKS / "decree.toml").read_text()
+    decrees = [p for p in deck_warnings(load_deck(TEST_DECKS / "decree.toml"), text, "decree.toml") if "is a decree" in p.message]
+    assert decrees and all(p.line for p in decrees)
+    for path in sorted(DECKS.glob("*.toml")):
+        assert deck_warnings(load_deck(path), path.read_text(), path.name) == [], path.name

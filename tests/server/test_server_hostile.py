@@ -129,9 +129,13 @@ async def test_no_hidden_metric_is_ever_sent_to_a_group_that_may_not_see_it(hub,
         await advance(fac, hub, "reveal")
         await fac.request({"type": "call_timeout"})
         await advance(fac, hub, "brief" if r < deck.deck.rounds else "debrief")
+    org = hub.session.orgs[0]
+    start = hub.session.book.pattern(org.patterns_used[0]).visible
     for group, client in players.items():
         await client.until(phase_view("debrief"))
-        hidden = [m for m, metric in deck.metrics.items() if group not in metric.visible_to]
+        # what the group ever saw: its start under the pattern, and what the structure came to show it
+        ever_seen = set(start(group)) | {s.subject[1] for s in org.state.shifts if s.kind == "show" and s.subject[0] == group}
+        hidden = [m for m in deck.metrics if m not in ever_seen]
         raw_frames = [json.dumps(m) for m in client.received]
         before_debrief = [
             f
