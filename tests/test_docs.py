@@ -93,3 +93,22 @@ def test_facilitating_guide_covers_every_bundled_deck_and_console_key():
         first = binding.key.split(",")[0]
         shown = {"plus": "+", "question_mark": "?", "f1": "F1"}.get(first, first)
         assert f"`{shown}`" in text, binding.key
+
+
+def test_the_architecture_doc_names_modules_that_exist_and_the_readme_points_to_it():
+    import re
+
+    root = DOCS.parent
+    text = (DOCS / "architecture.md").read_text()
+    paths = set(re.findall(r"`((?:game|server)/[\w/]+(?:\.py)?)", text))
+    assert len(paths) >= 10
+    for path in paths:
+        assert (root / path).exists(), path
+    # the modules the layer table lists for the core and the server
+    for folder, names in (("game/core", r"`(\w+)`"), ("server", r"`(\w+)`")):
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{folder}/`"))
+        cell = row.split("|")[2]
+        for name in re.findall(names, cell):
+            found = [root / folder / f"{name}.py", root / folder / name, root / folder / "session" / f"{name}.py"]
+            assert any(p.exists() for p in found), f"{folder}/{name}"
+    assert "docs/architecture.md" in (root / "README.md").read_text()

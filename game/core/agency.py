@@ -26,7 +26,7 @@ from typing import Any
 
 import attrs
 
-from game.core.bots import STRATEGIES
+from game.core.bots import STRATEGIES, AdaptiveBot
 from game.core.deck import GROUPS
 from game.core.decrees import decree_rules
 from game.core.engine import OrgState, RoundInputs, Rulebook, deal_card, new_state, replay, resolve_round
@@ -191,11 +191,13 @@ def probe_decisions(
     """Force each option of each decision into replays of the games in ``logs`` (game k with
     seed ``seed + k``): the same log with that one decision changed.
 
-    Returns (card, group, option) -> [sum of final claim scores, number of replays], and
-    (card, group, option) -> whether forcing it instead of the default changed no final
-    metric and no structure in any replay."""
+    Returns (card, group, option) -> [sum of final claim scores, number of replays, sum of what
+    the option is worth to the group on what it sees (the adaptive bot's judgement of that
+    round)], and (card, group, option) -> whether forcing it instead of the default changed no
+    final metric and no structure in any replay."""
     totals: dict[tuple[str, str, str], list[float]] = {}
     inert: dict[tuple[str, str, str], bool] = {}
+    judge = AdaptiveBot()
     for k, log in enumerate(logs):
         states = [new_state(book, seed + k, pattern)]
         for inputs in log:
@@ -210,16 +212,19 @@ def probe_decisions(
                 outcomes: dict[str, OrgState] = {}
                 for option in options:
                     if tuple(inputs.choices.get(group, ())) == (option,):
-                        final = states[-1]
+                        after, final = states[r + 1], states[-1]
                     else:
-                        state = resolve_round(book, states[r], attrs.evolve(inputs, choices={**inputs.choices, group: (option,)}))[0]
+                        state = after = resolve_round(book, states[r], attrs.evolve(inputs, choices={**inputs.choices, group: (option,)}))[
+                            0
+                        ]
                         for later in log[r + 1 :]:
                             state = resolve_round(book, state, later)[0]
                         final = state
                     outcomes[option] = final
-                    slot = totals.setdefault((card, group, option), [0.0, 0])
+                    slot = totals.setdefault((card, group, option), [0.0, 0, 0.0])
                     slot[0] += claim_score(terms, final.metrics)
                     slot[1] += 1
+                    slot[2] += judge.value(book, states[r], after, group)
                 base = outcomes[default]
                 for option, final in outcomes.items():
                     if option == default:
@@ -236,20 +241,32 @@ def judge_decisions(
     """From the probes: per decision its best options under each pattern; the share of decisions
     whose best option depends on the pattern; dominant and inert options."""
     decisions: dict[tuple[str, str], dict[str, dict[str, float]]] = {}
+    own: dict[tuple[str, str], dict[str, dict[str, float]]] = {}
     for pattern, totals in totals_by_pattern.items():
-        for (card, group, option), (total, count) in totals.items():
+        for (card, group, option), (total, count, *seen) in totals.items():
             decisions.setdefault((card, group), {}).setdefault(pattern, {})[option] = total / count
+            own.setdefault((card, group), {}).setdefault(pattern, {})[option] = (seen[0] if seen else 0.0) / count
     patterns = list(totals_by_pattern)
     table = []
     dependent = 0
     judged = 0
     dominant = []
+    dilemmas = dict.fromkeys(GROUPS, 0)
     for (card, group), by_pattern in sorted(decisions.items()):
         best = {}
         for pattern, means in by_pattern.items():
             top = max(means.values())
             best[pattern] = sorted(o for o, v in means.items() if v >= top - TIE)
         entry: dict[str, Any] = {"card": card, "group": group, "best": best, "mean_score": by_pattern}
+        # a dilemma: under some pattern, what looks best to the group on what it sees is not
+        # what is best for the organisation's outcome
+        tempting = {}
+        for pattern, values in own.get((card, group), {}).items():
+            top = max(values.values())
+            tempting[pattern] = sorted(o for o, v in values.items() if v >= top - 1e-9)
+        entry["tempting"] = tempting
+        entry["dilemma"] = any(not set(tempting[p]) & set(best[p]) for p in tempting if p in best)
+        dilemmas[group] += entry["dilemma"]
         if all(p in by_pattern for p in patterns):
             judged += 1
             common = set.intersection(*(set(best[p]) for p in patterns))
@@ -265,6 +282,7 @@ def judge_decisions(
         "pattern_dependent_decisions": dependent / judged if judged else None,
         "dominant_options": dominant,
         "inert_options": sorted(f"{c}/{g}/{o}" for (c, g, o), flag in inert.items() if flag),
+        "dilemmas": dilemmas,
     }
 
 
@@ -337,10 +355,20 @@ def agency_report(
         "pattern_dependent_decisions": judged["pattern_dependent_decisions"],
         "dominant_options": judged["dominant_options"],
         "inert_options": judged["inert_options"],
+        "dilemmas": judged["dilemmas"],
+        "median_adaptive": {p: _median([claim_score(terms, s.metrics) for s in adaptive[p].finals]) for p in pair},
         "decisions": judged["decisions"],
         "decision_games": min(decision_games, runs),
         "claim_scores": {p: [round(claim_score(terms, s.metrics), 3) for s in adaptive[p].finals] for p in pair},
     }
+
+
+def _median(values: Sequence[float]) -> float | None:
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def _mean(values: Sequence[float]) -> float | None:
