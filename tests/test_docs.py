@@ -112,3 +112,35 @@ def test_the_architecture_doc_names_modules_that_exist_and_the_readme_points_to_
             found = [root / folder / f"{name}.py", root / folder / name, root / folder / "session" / f"{name}.py"]
             assert any(p.exists() for p in found), f"{folder}/{name}"
     assert "docs/architecture.md" in (root / "README.md").read_text()
+
+
+def test_the_idioms_quoted_in_how_a_deck_teaches_are_in_the_bundled_decks():
+    import re
+    import tomllib
+
+    from game.deckfiles import bundled_decks, load_deck
+
+    text = (DOCS / "decks.md").read_text()
+    chapter = text[text.index("## How a deck teaches") : text.index("## Warnings")]
+    decks = [load_deck(p) for p in bundled_decks().values()]
+    options = {(o.group, o.id): o for d in decks for c in d.cards for o in c.options}
+    rules = {r.id: r for d in decks for r in d.rules}
+    quoted = 0
+    for block in re.findall(r"```toml\n(.*?)```", chapter, re.S):
+        data = tomllib.loads(block)
+        for card in data.get("cards", []):
+            for option in card["options"]:
+                found = options[(option["group"], option["id"])]
+                assert found.label == option["label"] and found.explain == option["explain"]
+                assert dict(found.effects) == option["effects"]
+                quoted += 1
+        for rule in data.get("rules", []):
+            found = rules[rule["id"]]
+            assert (found.when, found.explain, found.lever, dict(found.effects)) == (
+                rule["when"],
+                rule["explain"],
+                rule["lever"],
+                rule["effects"],
+            )
+            quoted += 1
+    assert quoted >= 4
