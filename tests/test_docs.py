@@ -128,7 +128,8 @@ def test_the_idioms_quoted_in_how_a_deck_teaches_are_in_the_bundled_decks():
     quoted = 0
     for block in re.findall(r"```toml\n(.*?)```", chapter, re.S):
         data = tomllib.loads(block)
-        for card in data.get("cards", []):
+        cards = data.get("cards", [])
+        for card in [cards] if isinstance(cards, dict) else cards:  # a lone [[cards.options]] makes cards a table
             for option in card["options"]:
                 found = options[(option["group"], option["id"])]
                 assert found.label == option["label"] and found.explain == option["explain"]
