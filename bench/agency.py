@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from game.core.engine import Rulebook
+from game.core.rulebook import Rulebook
 from game.core.simulate import simulate
 from game.deckfiles import bundled_decks, load_deck
 

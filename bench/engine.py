@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from game.core.bots import get_strategy  # noqa: E402
 from game.core.deck import GROUPS  # noqa: E402
-from game.core.engine import Rulebook, new_state, resolve_round  # noqa: E402
+from game.core.engine import new_state, resolve_round  # noqa: E402
+from game.core.rulebook import Rulebook
 from game.core.simulate import play_game  # noqa: E402
 from game.deckfiles import load_deck  # noqa: E402
 

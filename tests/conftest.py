@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from game.core.engine import Rulebook
+from game.core.rulebook import Rulebook
 from game.deckfiles import load_deck
 from server.hub import Hub
 

@@ -68,8 +68,8 @@ def test_deck_reference_lists_every_expression_name():
 def test_the_tutorial_deck_loads_and_its_claim_holds():
     import re
 
-    from game.core.engine import Rulebook
     from game.core.loader import load_deck_text
+    from game.core.rulebook import Rulebook
     from game.core.simulate import check_claim
 
     text = (DOCS / "decks.md").read_text()

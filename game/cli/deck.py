@@ -10,8 +10,8 @@ import click
 
 from game.core.bots import STRATEGIES
 from game.core.deck import Deck
-from game.core.engine import Rulebook
 from game.core.loader import DeckError
+from game.core.rulebook import Rulebook
 from game.deckfiles import bundled_decks, load_deck, resolve_deck
 
 

@@ -12,7 +12,7 @@ import click
 
 from game.cli.deck import load_or_exit
 from game.core.bots import STRATEGIES, get_strategy
-from game.core.engine import Rulebook
+from game.core.rulebook import Rulebook
 from game.deckfiles import bundled_decks, resolve_deck
 
 

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from game.core.deck import GROUPS, LEVERS
-from game.core.engine import Change, Rulebook, attribution, counterfactual
+from game.core.engine import Change, attribution, counterfactual
+from game.core.rulebook import Rulebook
 from game.core.simulate import play_game
 
 LEVER_NAMES = {

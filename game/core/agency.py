@@ -29,7 +29,8 @@ import attrs
 from game.core.bots import STRATEGIES, AdaptiveBot
 from game.core.deck import GROUPS
 from game.core.decrees import decree_rules
-from game.core.engine import OrgState, RoundInputs, Rulebook, deal_card, new_state, replay, resolve_round
+from game.core.engine import OrgState, RoundInputs, deal_card, new_state, replay, resolve_round
+from game.core.rulebook import Rulebook
 
 #: below this mean gap (in claim-score points) the split by cause is not reported (null)
 GAP_EPSILON = 0.01

@@ -13,10 +13,12 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from game.core.engine import RoundInputs, Structure, resolve_round
+from game.core.engine import RoundInputs, resolve_round
+from game.core.structure import Structure
 
 if TYPE_CHECKING:
-    from game.core.engine import OrgState, Rulebook
+    from game.core.engine import OrgState
+    from game.core.rulebook import Rulebook
 
 #: (asker, asked, option) -> share of the asking group's players who asked for it
 Requests = Mapping[tuple[str, str, str], float]

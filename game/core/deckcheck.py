@@ -27,9 +27,9 @@ from collections.abc import Iterable
 
 from game.core.deck import Deck, parse_channel
 from game.core.decrees import changeable_structure, is_decree, pattern_only_reads, structure_tables
-from game.core.engine import Rulebook
 from game.core.expr import Expr, parse
 from game.core.loader import Problem
+from game.core.rulebook import Rulebook
 from game.core.tomlpos import Path, find_position, locate_keys
 
 KINDS = ("decree", "never_holds", "closed_channel", "inert_option", "unused_lever")

@@ -16,7 +16,8 @@ from attrs import frozen
 
 from game.core.bots import Requests, Strategy
 from game.core.deck import GROUPS
-from game.core.engine import OrgState, RoundInputs, Rulebook
+from game.core.engine import OrgState, RoundInputs
+from game.core.rulebook import Rulebook
 
 #: group -> one entry per seat: a human's pick, "" for a human who did not choose (the
 #: default stands), or None for a seat a bot plays. A group that is not listed is played by one bot.

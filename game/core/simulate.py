@@ -18,8 +18,9 @@ from attrs import frozen
 from game.core.agency import GameSet, agency_report, claim_holds
 from game.core.bots import STRATEGIES, Strategy, get_strategy
 from game.core.deck import GROUPS, LEVERS
-from game.core.engine import OrgState, RoundInputs, Rulebook, attribution, deal_card, new_state, resolve_round
+from game.core.engine import OrgState, RoundInputs, attribution, deal_card, new_state, resolve_round
 from game.core.rounds import RoundRandom, round_inputs
+from game.core.rulebook import Rulebook
 
 
 @frozen

@@ -13,7 +13,8 @@ from game.core.agency import claim_score, claim_terms, split_by_cause, under_pat
 from game.core.bots import STRATEGIES, get_strategy
 from game.core.deckcheck import deck_warnings
 from game.core.decrees import changeable_structure, decree_rules, is_decree
-from game.core.engine import Rulebook, counterfactual
+from game.core.engine import counterfactual
+from game.core.rulebook import Rulebook
 from game.core.simulate import play_games, simulate
 from game.deckfiles import load_deck
 from tests.conftest import DECKS, TEST_DECKS

@@ -7,8 +7,9 @@ import random
 import pytest
 
 from game.core.bots import STRATEGIES, get_strategy
-from game.core.engine import Rulebook, new_state, resolve_round
+from game.core.engine import new_state, resolve_round
 from game.core.rounds import RoundRandom, bot_requests, request_counts, request_shares, round_inputs
+from game.core.rulebook import Rulebook
 from game.core.simulate import play_game
 from game.deckfiles import load_deck
 from tests.conftest import TEST_DECKS

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import game.cli
 from game.core.bots import get_strategy
-from game.core.engine import Rulebook
 from game.core.loader import load_deck_text
+from game.core.rulebook import Rulebook
 from game.core.simulate import check_claim, play_game
 
 TEMPLATE = Path(game.cli.__file__).resolve().parent / "deck_template.toml"

@@ -8,16 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from game.core.deck import LEVERS
-from game.core.engine import (
-    EngineError,
-    RoundInputs,
-    attribution,
-    counterfactual,
-    deal_card,
-    new_state,
-    replay,
-    resolve_round,
-)
+from game.core.engine import RoundInputs, attribution, counterfactual, deal_card, new_state, replay, resolve_round
+from game.core.rulebook import EngineError
 
 
 def test_option_effects_rules_and_drift_are_recorded_with_causes_in_order(tiny_book):
@@ -201,7 +193,7 @@ def test_counterfactual_withholding_special_treatment(tiny_book):
 
 @pytest.fixture(scope="module")
 def structure_book():
-    from game.core.engine import Rulebook
+    from game.core.rulebook import Rulebook
     from game.deckfiles import load_deck
     from tests.conftest import TEST_DECKS
 
@@ -319,7 +311,8 @@ def test_properties_with_structure_and_requests(structure_book, seed, rounds):
     totals = attribution(live.history)
     for name, metric in structure_book.deck.metrics.items():
         assert sum(totals.get(name, {}).values()) == pytest.approx(live.metrics[name] - metric.start, abs=1e-9)
-    from game.core.engine import restructure, with_pattern
+    from game.core.engine import with_pattern
+    from game.core.structure import restructure
 
     # the structure is always the current pattern's with every shift applied: one fact, derivable
     assert live.structure == restructure(structure_book.pattern(live.pattern), live.shifts)

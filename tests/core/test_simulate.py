@@ -6,7 +6,7 @@ import pytest
 
 from game.core.bots import STRATEGIES, get_strategy
 from game.core.deck import LEVERS
-from game.core.engine import Rulebook
+from game.core.rulebook import Rulebook
 from game.core.simulate import check_claim, dominant_options, play_game, simulate
 from game.deckfiles import load_deck
 from tests.conftest import DECKS

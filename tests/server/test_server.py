@@ -10,7 +10,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from game.core.deck import GROUPS
-from game.core.engine import Rulebook, replay
+from game.core.engine import replay
+from game.core.rulebook import Rulebook
 from game.core.session.events import ChoiceMade, MessageSent, SeatJoined, SessionCreated, from_record, to_record
 from server.hub import Hub
 from server.journal import Journal

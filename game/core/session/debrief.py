@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from game.core.deck import GROUPS, LEVERS
-from game.core.engine import Change, Shift, attribution, counterfactual
+from game.core.engine import Change, attribution, counterfactual
 from game.core.session.state import Session
+from game.core.structure import Shift
 
 
 def change_view(session: Session, change: Change) -> dict[str, Any]:

@@ -16,8 +16,9 @@ from typing import Any
 import attrs
 
 from game.core.deck import Deck
-from game.core.engine import Change, OrgState, RoundInputs, Rulebook, new_state, resolve_round, with_pattern
+from game.core.engine import Change, OrgState, RoundInputs, new_state, resolve_round, with_pattern
 from game.core.loader import load_deck_text
+from game.core.rulebook import Rulebook
 from game.core.session.events import (
     AnswerGiven,
     ChoiceMade,
