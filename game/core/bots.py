@@ -44,6 +44,7 @@ class _Base:
     name = ""
     description = ""
     talk_rate = 0.7
+    asks = False  # whether it ever asks another group for an option
 
     def ask(self, book, state, card_id, group, rng):  # type: ignore[no-untyped-def]
         return ()

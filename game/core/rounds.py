@@ -44,6 +44,8 @@ def bot_requests(
     """(asking group, which of its bots, asked group, option) for every request the bots make,
     along open channels, in a stable order."""
     made = []
+    if not getattr(strategy, "asks", True):
+        return made  # a strategy that never asks draws nothing, as if it had been asked and said no
     for group in GROUPS:
         for bot in range(bot_seats(seats, group)):
             for target, option in strategy.ask(book, state, card_id, group, rng):
@@ -106,7 +108,7 @@ def round_inputs(
         bots = bot_seats(seats, group)
         if not bots:
             continue
-        asked = sorted({b for (a, b, _), share in requests.items() if a == group and share > 0})
+        asked = sorted({b for (a, b, _), share in requests.items() if a == group and share > 0}) if requests else []
         for target in strategy.talk(book, state, group, rng.talk, asked):
             messages[(group, target)] = messages.get((group, target), 0) + bots
     return RoundInputs(card_id, choices, messages, pattern, injects, requests)

@@ -7,6 +7,7 @@ options and rules change it with :class:`Shift` records, applied in order by :fu
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import NamedTuple
 
 from attrs import frozen
@@ -37,10 +38,21 @@ class Structure:
     sees: frozenset[tuple[str, str]]  # (group, metric)
 
     def talks_to(self, group: str) -> tuple[str, ...]:
-        return tuple(sorted(b for a, b in self.open if a == group))
+        return _talks_to(self.open, group)
 
     def visible(self, group: str) -> frozenset[str]:
-        return frozenset(m for g, m in self.sees if g == group)
+        return _visible(self.sees, group)
+
+
+# Bots and views ask these for every group of every round; a game has only a few structures.
+@lru_cache(maxsize=4096)
+def _talks_to(opened: frozenset[Channel], group: str) -> tuple[str, ...]:
+    return tuple(sorted(b for a, b in opened if a == group))
+
+
+@lru_cache(maxsize=4096)
+def _visible(sees: frozenset[tuple[str, str]], group: str) -> frozenset[str]:
+    return frozenset(m for g, m in sees if g == group)
 
 
 def restructure(structure: Structure, shifts: Iterable[Shift]) -> Structure:
