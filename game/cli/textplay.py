@@ -9,6 +9,7 @@ from game.core.deck import GROUPS, LEVERS
 from game.core.engine import Change, attribution, counterfactual
 from game.core.rulebook import Rulebook
 from game.core.simulate import play_game
+from game.core.structure import Shift, describe_shift
 
 LEVER_NAMES = {
     "special_treatment": "special treatment",
@@ -36,6 +37,9 @@ def tell_game(book: Rulebook, seed: int, pattern: str, strategy: Any, out: Calla
     changes_by_round: dict[int, list[Change]] = {}
     for change in record.final.history:
         changes_by_round.setdefault(change.round, []).append(change)
+    shifts_by_round: dict[int, list[Shift]] = {}
+    for shift in record.final.shifts:
+        shifts_by_round.setdefault(shift.round, []).append(shift)
     for r, inputs in enumerate(record.log, start=1):
         card = deck.card(inputs.card)
         out(f"== Round {r} of {deck.deck.rounds}: {card.title or card.id}")
@@ -47,12 +51,21 @@ def tell_game(book: Rulebook, seed: int, pattern: str, strategy: Any, out: Calla
                 continue
             option = next(o for o in card.options if o.group == group and o.id == picks[0])
             out(f"   {deck.groups[group].name}: {option.label}")
+        for asker, asked, option in sorted(inputs.requests):
+            label = next((o.label for o in card.options if o.group == asked and o.id == option), option)
+            picks = inputs.choices.get(asked, ())
+            granted = sum(1 for p in picks if p == option) / len(picks) if picks else 0.0
+            answer = "granted" if granted >= 0.5 else "not granted"
+            out(f"   {deck.groups[asker].name} asked {deck.groups[asked].name} to: {label} ({answer})")
         sent = sum(inputs.messages.values())
         if sent:
             out(f"   {sent} messages went along {len(inputs.messages)} open channels.")
         out("   What changed:")
         for change in changes_by_round.get(r, []):
             out("     " + describe_change(book, change))
+        for shift in shifts_by_round.get(r, []):
+            sentence = describe_shift(shift, {g: deck.groups[g].name for g in GROUPS}, {m: x.label for m, x in deck.metrics.items()})
+            out(f"     structure: {sentence}  [{LEVER_NAMES[shift.lever]}] {shift.explain}")
         out("")
     out("== Where the game ended, and why")
     totals = attribution(record.final.history)

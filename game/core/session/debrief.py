@@ -10,7 +10,7 @@ from typing import Any
 from game.core.deck import GROUPS, LEVERS
 from game.core.engine import Change, attribution, counterfactual
 from game.core.session.state import Session
-from game.core.structure import Shift
+from game.core.structure import Shift, describe_shift
 
 
 def change_view(session: Session, change: Change) -> dict[str, Any]:
@@ -31,15 +31,9 @@ def change_view(session: Session, change: Change) -> dict[str, Any]:
 
 def shift_view(session: Session, shift: Shift) -> dict[str, Any]:
     """One change of an organisation's structure, with a sentence in the deck's names."""
-    names = {g: session.deck.groups[g].name for g in GROUPS}
+    deck = session.deck
     a, b = shift.subject
-    if shift.kind in ("open", "close"):
-        text = f"{names[a]} -> {names[b]}: the channel {'opens' if shift.kind == 'open' else 'closes'}"
-    elif shift.kind == "listens":
-        text = f"{names[a]} listen to {names[b]} {'more' if shift.amount > 0 else 'less'} ({shift.amount:+.2f})"
-    else:
-        label = session.deck.metrics[b].label
-        text = f"{names[a]} {'now see' if shift.kind == 'show' else 'no longer see'} {label}"
+    text = describe_shift(shift, {g: deck.groups[g].name for g in GROUPS}, {m: x.label for m, x in deck.metrics.items()})
     return {
         "round": shift.round,
         "kind": shift.kind,
