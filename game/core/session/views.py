@@ -92,7 +92,9 @@ def _group_view(session: Session, org_index: int, group: str, head: dict[str, An
         "org": org_index,
         "group": group,
         **_static_group(session, group),
-        "pattern": _static_pattern(session, org.pattern, group),
+        "pattern": _plenary_pattern(session, org.pattern, group)
+        if session.phase == "debrief"
+        else _static_pattern(session, org.pattern, group),
         "roster": shared["roster"],
         "metrics": {name: entry for name, entry in shared["metrics"].items() if name in visible},
         "progress": shared["progress"],
@@ -146,6 +148,21 @@ def _static_pattern(session: Session, pattern_id: str, group: str) -> dict[str, 
             "talk_to": sorted(b for a, b in opened if a == group),
             "hear_from": sorted(a for a, b in opened if b == group),
             "closed_to": sorted(g for g in GROUPS if g != group and (group, g) not in opened),
+        }
+    return session.static[key]
+
+
+def _plenary_pattern(session: Session, pattern_id: str, group: str) -> dict[str, Any]:
+    """The pattern in the debrief: a plenary, every channel open to every group."""
+    key = ("plenary", pattern_id, group)
+    if key not in session.static:
+        others = [g for g in GROUPS if g != group]
+        session.static[key] = {
+            **_static_pattern(session, pattern_id, group),
+            "talk_to": others,
+            "hear_from": others,
+            "closed_to": [],
+            "plenary": True,
         }
     return session.static[key]
 
