@@ -134,6 +134,7 @@ class Hub:
         self.journal = journal or Journal(self.data_dir / "journal.sqlite")
         self.frame_rate, self.frame_burst, self.flood_limit = frame_rate, frame_burst, flood_limit
         self.join_timeout = join_timeout
+        self.slow_reader_seconds = slow_reader_seconds
         self.flush_interval = flush_interval
         self.code_factory = code_factory or new_code  # tests inject a fixed code
         self.stats = {"frames": 0, "refused": 0, "committed": 0, "commits": 0, "dropped_slow": 0, "rate_limited": 0}
@@ -210,8 +211,10 @@ class Hub:
             max_size=MAX_FRAME,
             compression=None,
             ssl=ssl,
-            ping_interval=20,
-            ping_timeout=40,
+            # The kernel's buffers can absorb hundreds of KiB for a reader that has stopped, out
+            # of the outbox's sight: a ping it does not answer bounds the time it is kept.
+            ping_interval=self.slow_reader_seconds / 2,
+            ping_timeout=self.slow_reader_seconds / 2,
             max_queue=8,
             close_timeout=2,
         )
