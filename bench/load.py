@@ -1,8 +1,10 @@
 """Load benchmark: many bot participants over real websockets, beside bare baselines.
 
 Starts ``crossroads server`` in its own process, then client processes that join N
-participants (spread over loopback addresses 127.0.1.x so the per-address join limit holds)
-and play whole rounds. In the same run it measures two baselines on the same machine:
+participants, all from the one address 127.0.0.1 as a room behind a NAT or a proxy would,
+and play whole rounds: in one session (``--sessions 1``, the default), or spread over many
+sessions of the same server (``--sessions 100 --participants 2000``: 100 rooms of 20, whose
+facilitators all press the same key at once). In the same run it measures two baselines on the same machine:
 a bare websockets server broadcasting to the same clients, and a bare echo server for
 acknowledgement round trips. Prints p50 and p99 for:
 
@@ -21,7 +23,7 @@ from a view, so a collection in the measuring instrument does not land in one ru
 
 Everything stays on 127.0.0.0/8, every wait has a time limit, and it stops by itself.
 
-    python bench/load.py [--participants 2000] [--orgs 50] [--procs 2] [--rounds 2] [--idle 5000]
+    python bench/load.py [--participants 2000] [--orgs 50] [--sessions 1] [--procs 2] [--rounds 2] [--idle 5000]
 """
 
 from __future__ import annotations
@@ -47,18 +49,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from websockets.asyncio.client import connect  # noqa: E402
 from websockets.asyncio.server import broadcast, serve  # noqa: E402
 
-PER_ADDRESS = 25  # joins per loopback address (the server allows 30 a minute)
 TIMEOUT = 120.0
 
 
 def raise_limit() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def address(i: int) -> str:
-    block = i // PER_ADDRESS
-    return f"127.0.{1 + block // 250}.{1 + block % 250}"
 
 
 def rss_kib(pid: int) -> int:
@@ -84,7 +80,7 @@ class Player:
     def __init__(self, ws) -> None:
         self.ws = ws
         self.phase_seen: dict[tuple[str, int], float] = {}
-        self.deadline_seen: dict[float, float] = {}
+        self.clocks: list[float] = []  # when each clock message arrived
         self.acks: dict[int, float] = {}
         # only what the bot needs from its view, so that a client holds no more in one run
         # than in the other (a thousand kept views would make its collector work)
@@ -112,12 +108,8 @@ class Player:
                     self.options = tuple(o["id"] for o in view.get("card", {}).get("options", ()))
                     s = view["session"]
                     self.phase_seen.setdefault((s["phase"], s["round"]), now)
-                    if s["deadline"] is not None:
-                        self.deadline_seen.setdefault(round(s["deadline"], 3), now)
                 elif kind == "clock":
-                    s = msg["session"]
-                    if s["deadline"] is not None:
-                        self.deadline_seen.setdefault(round(s["deadline"], 3), now)
+                    self.clocks.append(now)
                 elif kind == "ack":
                     self.acks[msg["ref"]] = now
                 elif kind == "error":
@@ -142,13 +134,12 @@ async def client_main(pipe) -> None:
         command, args = await loop.run_in_executor(None, pipe.recv)
         try:
             if command == "join":
-                url, code, first, count = args
+                url, codes, first, count = args
                 for i in range(first, first + count):
-                    ws = await connect(
-                        f"{url}/v1/join", compression=None, max_size=2**20, local_addr=(address(i), 0), open_timeout=30, max_queue=64
-                    )
+                    ws = await connect(f"{url}/v1/join", compression=None, max_size=2**20, open_timeout=30, max_queue=64)
                     await ws.recv()
-                    await ws.send(json.dumps({"type": "join", "code": code, "name": f"bot{i}"}))
+                    join = {"type": "join", "code": codes[i % len(codes)], "name": f"bot{i}", "join_id": f"bench-join-{i:012d}"}
+                    await ws.send(json.dumps(join))
                     while True:
                         msg = json.loads(await ws.recv())
                         if msg["type"] == "joined":
@@ -180,12 +171,12 @@ async def client_main(pipe) -> None:
                 while time.monotonic() < end and any((phase, round_) not in p.phase_seen for p in players):
                     await asyncio.sleep(0.02)
                 pipe.send(("ok", [p.phase_seen.get((phase, round_)) for p in players]))
-            elif command == "wait_deadline":
-                deadline = round(args, 3)
+            elif command == "wait_clock":
+                count = args  # the count-th clock message each player receives
                 end = time.monotonic() + TIMEOUT
-                while time.monotonic() < end and any(deadline not in p.deadline_seen for p in players):
+                while time.monotonic() < end and any(len(p.clocks) < count for p in players):
                     await asyncio.sleep(0.02)
-                pipe.send(("ok", [p.deadline_seen.get(deadline) for p in players]))
+                pipe.send(("ok", [p.clocks[count - 1] if len(p.clocks) >= count else None for p in players]))
             elif command == "view_size":
                 pipe.send(("ok", [p.view_bytes for p in players if p.view_bytes]))
             elif command == "view_sample":
@@ -193,9 +184,9 @@ async def client_main(pipe) -> None:
             elif command == "errors":
                 pipe.send(("ok", sum(p.errors for p in players) + sum(1 for t in tasks if t.done())))
             elif command == "bare_connect":
-                url, first, count = args
-                for i in range(first, first + count):
-                    ws = await connect(url, compression=None, max_size=2**20, local_addr=(address(i), 0), open_timeout=30)
+                url, _first, count = args
+                for _ in range(count):
+                    ws = await connect(url, compression=None, max_size=2**20, open_timeout=30)
                     track(ws)
                 pipe.send(("ok", len(players)))
             elif command == "bare_wait":
@@ -229,9 +220,9 @@ async def client_main(pipe) -> None:
                         latencies.append(time.monotonic() - t0)
                 pipe.send(("ok", latencies))
             elif command == "idle":
-                url, first, count = args
-                for i in range(first, first + count):
-                    ws = await connect(url, compression=None, local_addr=(address(i), 0), open_timeout=30)
+                url, _first, count = args
+                for _ in range(count):
+                    ws = await connect(url, compression=None, open_timeout=30)
                     players.append(Player(ws))
                 pipe.send(("ok", len(players)))
             elif command == "close":
@@ -393,8 +384,13 @@ async def run(args) -> None:
     raise_limit()
     data = Path(tempfile.mkdtemp(prefix="crossroads-load-"))
     server_log = open(data / "server.log", "w")  # noqa: SIM115 - closed with the server
+    # Every client is on 127.0.0.1. The idle connections of the memory figure are opened on
+    # /v1/join and never join: an operator expecting that many at once raises the two limits.
     server = subprocess.Popen(
-        [sys.executable, "-m", "game.cli", "server", "--port", "0", "--data", str(data), "--quiet"],
+        [
+            *(sys.executable, "-m", "game.cli", "server", "--port", "0", "--data", str(data), "--quiet"),
+            *("--pending-per-address", str(args.idle + 100), "--join-timeout", "600"),
+        ],
         stdout=server_log,
         stderr=subprocess.STDOUT,
         text=True,
@@ -415,44 +411,60 @@ async def run(args) -> None:
     payload_size = 0
     try:
         base_rss = rss_kib(server.pid)
-        fac = await facilitator(url, secret)
-        ack = await fac.request({"type": "create_session", "deck": "interlodge", "orgs": args.orgs, "seed": 1})
-        code = ack["code"]
+        facs = []
+        codes = []
+        for k in range(args.sessions):  # one facilitator connection per session, as one console each
+            fac = await facilitator(url, secret)
+            orgs = args.orgs if args.sessions == 1 else max(1, args.orgs // args.sessions)
+            ack = await fac.request({"type": "create_session", "deck": "interlodge", "orgs": orgs, "seed": 1 + k})
+            facs.append(fac)
+            codes.append(ack["code"])
         t0 = time.monotonic()
-        counts = clients.all("join", lambda i: (url, code, *clients.split(args.participants, i)))
+        counts = clients.all("join", lambda i: (url, codes, *clients.split(args.participants, i)))
         print(
-            f"{sum(counts):,} participants joined {args.orgs} organisations in {time.monotonic() - t0:.1f} s "
-            f"from {args.procs} client processes"
+            f"{sum(counts):,} participants joined {len(codes)} session(s) ({args.orgs} organisations in all) "
+            f"in {time.monotonic() - t0:.1f} s from {args.procs} client processes, all from 127.0.0.1"
         )
-        await fac.request({"type": "start"})
+
+        async def everyone(message: dict) -> None:
+            # every facilitator presses the key at the same moment
+            text = json.dumps(message)
+            for f in facs:
+                await f.ws.send(text)
+
+        await asyncio.gather(*(f.request({"type": "start"}) for f in facs))
         ack_lat, bcast_lat, resolve_lat, clock_lat = [], [], [], []
         for r in range(1, args.rounds + 1):
             clients.all("wait_phase", lambda i, r=r: ("brief", r))
             # broadcast: a phase change sends every group its own view
             t_send = time.monotonic()
-            await fac.ws.send(json.dumps({"type": "advance"}))
+            await everyone({"type": "advance"})
             bcast_lat += latencies(flat(clients.all("wait_phase", lambda i, r=r: ("talk", r))), t_send)
             t_send = time.monotonic()
-            await fac.ws.send(json.dumps({"type": "advance"}))
+            await everyone({"type": "advance"})
             bcast_lat += latencies(flat(clients.all("wait_phase", lambda i, r=r: ("choose", r))), t_send)
             # a timer change: one small message for everyone
             t_send = time.monotonic()
-            await fac.request({"type": "extend", "seconds": 30})
-            deadline = await fetch_deadline(url, secret)
-            clock_lat += latencies(flat(clients.all("wait_deadline", lambda i, d=deadline: d)), t_send)
+            await everyone({"type": "extend", "seconds": 30})
+            clock_lat += latencies(flat(clients.all("wait_clock", lambda i, r=r: r)), t_send)
             ack_lat += flat(clients.all("choose", lambda i, r=r: r))
             t_send = time.monotonic()
-            await fac.ws.send(json.dumps({"type": "advance"}))
+            await everyone({"type": "advance"})
             resolve_lat += latencies(flat(clients.all("wait_phase", lambda i, r=r: ("reveal", r))), t_send)
             if r < args.rounds:
-                await fac.request({"type": "advance"})
+                await asyncio.gather(*(f.request({"type": "advance"}) for f in facs))
         errors = sum(clients.all("errors", lambda i: None))
         sizes = flat(clients.all("view_size", lambda i: None))
         payload_size = int(statistics.mean(sizes))
         sample = clients.all("view_sample", lambda i: None)[0]
         print(f"played {args.rounds} whole rounds: {errors} errors, {len(ack_lat):,} choices acknowledged")
+        print(
+            f"server RSS with {sum(counts):,} participants in {len(codes)} session(s): {rss_kib(server.pid) / 1024:.0f} MiB "
+            f"({base_rss / 1024:.0f} MiB at start)"
+        )
         clients.all("close", lambda i: None)
-        await fac.close()
+        for f in facs:
+            await f.close()
 
         # baselines, with fresh client processes, as our run had
         clients.stop()
@@ -521,22 +533,11 @@ async def run(args) -> None:
         print(f"server log: {data / 'server.log'}")
 
 
-async def fetch_deadline(url: str, secret: str) -> float:
-    """The session's deadline as a fresh facilitator connection is told it."""
-    ws = await connect(f"{url}/v1/facilitator", additional_headers={"Authorization": f"Bearer {secret}"}, max_size=2**24)
-    try:
-        while True:
-            msg = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
-            if msg["type"] == "facilitator_view":
-                return msg["view"]["session"]["deadline"]
-    finally:
-        await ws.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="Crossroads load benchmark")
     parser.add_argument("--participants", type=int, default=2000)
-    parser.add_argument("--orgs", type=int, default=50)
+    parser.add_argument("--orgs", type=int, default=50, help="organisations in all (with --sessions N: spread over the sessions)")
+    parser.add_argument("--sessions", type=int, default=1, help="sessions the participants are spread over")
     parser.add_argument("--procs", type=int, default=2, help="client processes")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--idle", type=int, default=5000, help="idle connections for the memory figure")

@@ -1,5 +1,6 @@
 """The group commit: events accepted since the last commit go to the journal together, one
-fsync for all of them, and each group's callback is told whether its events are on disk.
+transaction and one fsync for all of them whatever their session, and each group's callback
+is told whether its events are on disk.
 
 It knows nothing of connections: a caller hands in events with a callback (or waits on a
 future) and does what it must (acknowledge, fan out) when the callback is called.
@@ -7,6 +8,11 @@ future) and does what it must (acknowledge, fan out) when the callback is called
 The commit runs on the event loop, not in a worker thread: on an SSD one commit of a thousand
 choices takes 1 to 3 ms, while handing it to a thread and back took 20 to 45 ms in a room of
 2,000 (the completion waits behind everything else the loop has to do).
+
+When a write fails (a full or read-only disk) the commit is ``broken``: the whole group is
+refused, ``on_fault`` is told which sessions' events were lost (their state must go back to
+what is on disk), and a task probes the journal until it can write again, then calls
+``on_recovered``. Nothing is accepted meanwhile.
 """
 
 from __future__ import annotations
@@ -22,6 +28,10 @@ log = logging.getLogger("crossroads.server")
 
 Committed = Callable[[BaseException | None], None]  # None once on disk, else why not
 
+UNAVAILABLE = (
+    "the room is paused: the server cannot save to its disk, so that was not accepted; it retries by itself, try again in a moment"
+)
+
 
 def settle_future(done: asyncio.Future[None], failure: BaseException | None) -> None:
     if done.done():
@@ -33,19 +43,34 @@ def settle_future(done: asyncio.Future[None], failure: BaseException | None) -> 
 
 
 class GroupCommit:
-    """Queues events and commits them in groups from one task on the event loop. After the
-    first failed write it is ``broken``: nothing more should be accepted."""
+    """Queues events and commits them in groups from one task on the event loop."""
 
-    def __init__(self, journal: Journal, stats: dict[str, int]) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        stats: dict[str, int],
+        *,
+        on_fault: Callable[[set[str]], None] = lambda sessions: None,
+        on_recovered: Callable[[], None] = lambda: None,
+        retry_interval: float = 1.0,
+    ) -> None:
         self.journal = journal
         self.stats = stats
+        self.on_fault = on_fault
+        self.on_recovered = on_recovered
+        self.retry_interval = retry_interval
         self.batch: list[tuple[str, list[Event], Committed]] = []
         self.broken = False
         self.wake: asyncio.Event | None = None
+        self.retrying: asyncio.Task[None] | None = None
 
     def start(self) -> asyncio.Task[None]:
         self.wake = asyncio.Event()
         return asyncio.create_task(self.run())
+
+    def stop(self) -> None:
+        if self.retrying is not None:
+            self.retrying.cancel()
 
     def add(self, session_id: str, events: list[Event], committed: Committed) -> None:
         """Queue events for the next commit; ``committed`` is called after it, on the loop."""
@@ -54,7 +79,8 @@ class GroupCommit:
         self.wake.set()
 
     async def write(self, session_id: str, events: list[Event]) -> None:
-        """Queue events and return once they are on disk (or raise why not)."""
+        """Queue events and return once they are on disk (or raise why not). With no events,
+        return once everything queued before is on disk."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.add(session_id, events, lambda failure: settle_future(done, failure))
         await done
@@ -71,10 +97,7 @@ class GroupCommit:
             try:
                 self._write(batch)
             except Exception as exc:  # noqa: BLE001
-                self.broken = True
-                log.error("journal write failed (%s): %s; refusing further input", type(exc).__name__, exc)
-                for _, _, committed in batch:
-                    committed(Refused("unavailable", "the server could not save that; try again"))
+                self.fault(batch, exc)
                 continue
             self.stats["commits"] += 1
             for _, events, committed in batch:
@@ -84,9 +107,31 @@ class GroupCommit:
                 except Exception as exc:  # noqa: BLE001 - one bad fan-out must not stop the journal
                     log.error("after a commit (%s): %s", type(exc).__name__, exc)
 
+    def fault(self, batch: list[tuple[str, list[Event], Committed]], exc: BaseException) -> None:
+        self.broken = True
+        self.stats["faults"] = self.stats.get("faults", 0) + 1
+        log.error("journal write failed (%s: %s); the rooms are paused and the journal is retried", type(exc).__name__, exc)
+        try:
+            self.on_fault({sid for sid, events, _ in batch if events})
+        except Exception as inner:  # noqa: BLE001
+            log.error("rolling back after a failed write (%s): %s", type(inner).__name__, inner)
+        for _, _, committed in batch:
+            committed(Refused("unavailable", UNAVAILABLE))
+        if self.retrying is None or self.retrying.done():
+            self.retrying = asyncio.create_task(self.retry())
+
+    async def retry(self) -> None:
+        """Probe the journal until it writes again, then take input again."""
+        while self.broken:
+            await asyncio.sleep(self.retry_interval)
+            try:
+                self.journal.probe()
+            except Exception as exc:  # noqa: BLE001
+                log.warning("the journal still cannot be written (%s: %s); retrying", type(exc).__name__, exc)
+                continue
+            self.broken = False
+            log.warning("the journal can be written again; the rooms go on")
+            self.on_recovered()
+
     def _write(self, batch: list[tuple[str, list[Event], Committed]]) -> None:
-        by_session: dict[str, list[Event]] = {}
-        for session_id, events, _ in batch:
-            by_session.setdefault(session_id, []).extend(events)
-        for session_id, events in by_session.items():
-            self.journal.append(session_id, events)
+        self.journal.append_groups((session_id, events) for session_id, events, _ in batch if events)

@@ -8,6 +8,7 @@ import resource
 import signal
 import ssl
 from pathlib import Path
+from typing import Any
 
 from server.hub import Hub
 
@@ -26,21 +27,22 @@ def raise_file_limit() -> int:
     return soft
 
 
-async def run_server(host: str, port: int, data_dir: Path, certfile: str | None, keyfile: str | None, announce=print) -> None:
+async def run_server(
+    host: str, port: int, data_dir: Path, certfile: str | None, keyfile: str | None, announce=print, **options: Any
+) -> None:
     context = None
     if certfile:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(certfile, keyfile)
-    hub = Hub(data_dir)
+    hub = Hub(data_dir, **options)
     await hub.start(host, port, ssl=context)
     scheme = "wss" if context else "ws"
     announce(f"Crossroads server listening on {scheme}://{host}:{hub.port}")
     announce(f"Facilitator secret: {hub.secret_path}")
     announce(f"Journal: {hub.journal.path}")
-    if hub.session:
-        announce(
-            f"Resumed session {hub.session.code} ({hub.session.deck.deck.title}), phase {hub.session.phase}, round {hub.session.round}"
-        )
+    for code, session in hub.sessions.items():
+        state = "ended" if session.phase == "ended" else f"phase {session.phase}, round {session.round}"
+        announce(f"Resumed session {code} ({session.deck.deck.title}), {state}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

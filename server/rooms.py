@@ -2,7 +2,8 @@
 accepted events, and sending it, coalesced.
 
 Sends never wait: a connection that stops reading is dropped once its write buffer passes the
-limit (it may reconnect). Views are built once per group and encoded once for all its
+limit, or once it has held data it could not send for longer than the time bound (it may
+reconnect); see :class:`Outbox`. Views are built once per group and encoded once for all its
 connections. Progress counts ("7 of 9 have chosen") and the facilitator's view are marked
 dirty and flushed on a tick, never one broadcast per choice to everyone (that is O(N^2)); a
 phase change goes out at once.
@@ -38,6 +39,7 @@ from game.core.session.events import (
     SeatJoined,
     SeatKicked,
     SeatMoved,
+    SeatReclaimed,
     SessionEnded,
     TimerExtended,
 )
@@ -49,8 +51,8 @@ FLUSH_INTERVAL = 0.25  # at most four coalesced updates a second
 # What an event changes for the room
 PHASE_EVENTS = (PhaseStarted, SessionEnded, RoundResolved)  # every view, at once
 CLOCK_EVENTS = (Paused, Resumed, TimerExtended)  # the same few fields in every view
-VIEW_EVENTS = (SeatJoined, SeatMoved, SeatBotified, LobbyLocked, PatternSet, InjectFired)  # views, on the next tick
-PERSONAL_EVENTS = (SeatMoved, SeatBotified)  # what the seat itself is
+VIEW_EVENTS = (SeatJoined, SeatMoved, SeatBotified, SeatReclaimed, LobbyLocked, PatternSet, InjectFired)  # views, on the next tick
+PERSONAL_EVENTS = (SeatMoved, SeatBotified, SeatReclaimed)  # what the seat itself is
 
 
 class Noted(NamedTuple):
@@ -62,20 +64,75 @@ class Noted(NamedTuple):
     new_round: bool  # a brief began: the room is reading, a good moment to settle the heap
 
 
-class Rooms:
-    def __init__(self, session: Callable[[], Session | None], write_limit: int, flush_interval: float, stats: dict[str, int]) -> None:
-        self.session = session
+class Outbox:
+    """Sending for every connection of the server, without waiting. A connection whose write
+    buffer passes ``write_limit`` bytes, or has not emptied for ``slow_seconds`` (its reader
+    stalled while the kernel's buffers absorbed what was sent), is dropped."""
+
+    def __init__(self, write_limit: int, slow_seconds: float, stats: dict[str, int]) -> None:
         self.write_limit = write_limit
-        self.flush_interval = flush_interval
+        self.slow_seconds = slow_seconds
         self.stats = stats
+        self.backlog: dict[ServerConnection, float] = {}  # connection -> since when it has had unsent data
+
+    def send(self, conns: Iterable[ServerConnection], text: bytes) -> None:
+        """Send without waiting; a connection that stopped reading is dropped (it may reconnect)."""
+        ready = []
+        now = 0.0
+        backlog = self.backlog
+        for conn in conns:
+            transport = conn.transport
+            if conn.state is not State.OPEN or transport is None:
+                continue
+            size = transport.get_write_buffer_size()
+            if size:
+                now = now or time.monotonic()
+                since = backlog.setdefault(conn, now)
+                if size > self.write_limit or now - since > self.slow_seconds:
+                    self.drop(conn, "bytes" if size > self.write_limit else "time")
+                    continue
+            elif backlog:
+                backlog.pop(conn, None)
+            ready.append(conn)
+        broadcast(ready, text, text=True)
+
+    def sweep(self) -> None:
+        """Drop the connections that have held unsent data for too long, even if nothing new
+        is being sent to them."""
+        if not self.backlog:
+            return
+        now = time.monotonic()
+        for conn, since in list(self.backlog.items()):
+            transport = conn.transport
+            if conn.state is not State.OPEN or transport is None or not transport.get_write_buffer_size():
+                del self.backlog[conn]
+            elif now - since > self.slow_seconds:
+                self.drop(conn, "time")
+
+    def drop(self, conn: ServerConnection, why: str) -> None:
+        self.backlog.pop(conn, None)
+        self.stats["dropped_slow"] += 1
+        self.stats[f"dropped_slow_{why}"] = self.stats.get(f"dropped_slow_{why}", 0) + 1
+        assert conn.transport is not None
+        conn.transport.abort()
+
+
+class Rooms:
+    """The connections of one session and its fan-out."""
+
+    def __init__(self, session: Callable[[], Session | None], outbox: Outbox, flush_interval: float) -> None:
+        self.session = session
+        self.outbox = outbox
+        self.flush_interval = flush_interval
         self.seat_conns: dict[str, ServerConnection] = {}
         self.fac_conns: set[ServerConnection] = set()
         self.last_seen: dict[str, float] = {}
         self.dirty_views = False
         self.dirty_progress: set[int] = set()
         self.dirty_facilitator = False
-        self.last_input = 0.0  # monotonic time of the latest frame from anyone
+        self.last_input = 0.0  # monotonic time of the latest frame from anyone in this session
         self.last_flush = 0.0
+        self.ticks = 0
 
     # -- who is here --------------------------------------------------------------------------
 
@@ -182,21 +239,15 @@ class Rooms:
     def reply(self, ws: ServerConnection, message: Any) -> None:
         """Answer one connection. Like the fan-out, this writes without waiting, so replies and
         broadcasts reach a connection in the order they were made."""
-        self.send((ws,), encode_bytes(message))
+        self.outbox.send((ws,), encode_bytes(message))
 
     def send(self, conns: Iterable[ServerConnection], text: bytes) -> None:
-        """Send without waiting; a connection that stopped reading is dropped (it may reconnect)."""
-        ready = []
-        for conn in conns:
-            transport = conn.transport
-            if conn.state is not State.OPEN or transport is None:
-                continue
-            if transport.get_write_buffer_size() > self.write_limit:
-                self.stats["dropped_slow"] += 1
-                transport.abort()
-                continue
-            ready.append(conn)
-        broadcast(ready, text, text=True)
+        """Send without waiting (see :class:`Outbox`)."""
+        self.outbox.send(conns, text)
+
+    def send_everyone(self, message: Any) -> None:
+        """One message to every seat and facilitator of this session."""
+        self.send([*self.seat_conns.values(), *self.fac_conns], encode_bytes(message))
 
     def facilitator_message(self, session: Session) -> messages.FacilitatorViewMessage:
         return messages.facilitator_view(facilitator_view(session, frozenset(self.seat_conns), self.last_seen))
@@ -228,20 +279,20 @@ class Rooms:
             self.dirty_facilitator = False
             self.send(self.fac_conns, encode_bytes(self.facilitator_message(session)))
 
-    async def flusher(self) -> None:
-        ticks = 0
-        while True:
-            await asyncio.sleep(self.flush_interval)
-            now = time.monotonic()
-            if now - self.last_input < self.flush_interval / 5 and now - self.last_flush < self.flush_interval * 4:
-                # Inputs are pouring in (everyone choosing at once): their acknowledgements come
-                # before progress counts and the facilitator's view, which wait for a lull, at most
-                # four ticks.
-                continue
-            self.last_flush = now
-            ticks += 1
-            try:
-                # the facilitator's view grows with the room: refresh it every other tick
-                self.flush(facilitator=ticks % 2 == 0 or len(self.seat_conns) < 200)
-            except Exception as exc:  # noqa: BLE001
-                log.error("fan-out failed (%s): %s", type(exc).__name__, exc)
+    def tick(self, now: float) -> None:
+        """The coalesced updates, once per flush interval (the server's flusher calls this
+        for every session)."""
+        if not (self.dirty_views or self.dirty_progress or self.dirty_facilitator):
+            return
+        if now - self.last_input < self.flush_interval / 5 and now - self.last_flush < self.flush_interval * 4:
+            # Inputs are pouring in (everyone choosing at once): their acknowledgements come
+            # before progress counts and the facilitator's view, which wait for a lull, at most
+            # four ticks.
+            return
+        self.last_flush = now
+        self.ticks += 1
+        try:
+            # the facilitator's view grows with the room: refresh it every other tick
+            self.flush(facilitator=self.ticks % 2 == 0 or len(self.seat_conns) < 200)
+        except Exception as exc:  # noqa: BLE001
+            log.error("fan-out failed (%s): %s", type(exc).__name__, exc)

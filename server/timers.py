@@ -1,4 +1,4 @@
-"""The phase timer: one timer, armed at the session's deadline (which survives restarts)."""
+"""The phase timer: one per session, armed at the session's deadline (which survives restarts)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from game.core.session import Session
 
-OnDeadline = Callable[[str, int], Coroutine[Any, Any, None]]  # (phase, round) the timer was armed for
+OnDeadline = Callable[..., Coroutine[Any, Any, None]]  # called with (phase, round) the timer was armed for
 
 
 class PhaseTimer:

@@ -23,9 +23,9 @@ class Client:
         self.token = ""
 
     @classmethod
-    async def open(cls, url: str, token: str = "", **kwargs: Any) -> Client:
-        headers = {"Authorization": f"Bearer {token}"} if token else None
-        ws = await connect(url, additional_headers=headers, open_timeout=5, **kwargs)
+    async def open(cls, url: str, token: str = "", headers: dict[str, str] | None = None, **kwargs: Any) -> Client:
+        headers = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
+        ws = await connect(url, additional_headers=headers or None, open_timeout=5, **kwargs)
         return cls(ws)
 
     def _note(self, msg: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ deck commands start fast.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -71,22 +72,63 @@ def default_data_dir() -> str:
 @click.option("--certfile", default=None, type=click.Path(exists=True, dir_okay=False), help="TLS certificate (PEM) for wss://.")
 @click.option("--keyfile", default=None, type=click.Path(exists=True, dir_okay=False), help="TLS private key (PEM).")
 @click.option("--quiet", is_flag=True, help="Log only warnings.")
-def server(host: str, port: int, data_dir: str | None, certfile: str | None, keyfile: str | None, quiet: bool) -> None:
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxies",
+    multiple=True,
+    metavar="ADDRESS",
+    help="A reverse proxy (address or network, such as 10.0.0.0/8) whose X-Forwarded-For header names the client; repeatable. "
+    "Without it the header is ignored.",
+)
+@click.option(
+    "--failed-joins-per-minute", default=10, show_default=True, type=click.IntRange(1), help="Wrong join codes allowed per client address."
+)
+@click.option(
+    "--pending-per-address",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Connections per client address open without having joined.",
+)
+@click.option(
+    "--join-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.5),
+    help="Seconds a /v1/join connection may stay open without joining.",
+)
+@click.option("--frame-rate", default=20.0, show_default=True, type=click.FloatRange(0.1), help="Messages per second per connection.")
+@click.option("--frame-burst", default=40.0, show_default=True, type=click.FloatRange(1), help="Messages in a burst per connection.")
+@click.option(
+    "--slow-reader-seconds",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="A connection that cannot be written to for this long is dropped.",
+)
+def server(host: str, port: int, data_dir: str | None, certfile: str | None, keyfile: str | None, quiet: bool, **limits: Any) -> None:
     """Run the headless session server.
 
-    Prints its address and the file that holds the facilitator secret. Every accepted
-    input is journalled to SQLite before it is acknowledged; after a crash, start it again
-    with the same --data and every session, seat and timer comes back.
+    Prints its address and the file that holds the facilitator secret. It keeps any number of
+    sessions, each reached by its join code. Every accepted input is journalled to SQLite
+    before it is acknowledged; after a crash, start it again with the same --data and every
+    session, seat and timer comes back.
     """
     import asyncio
 
+    from server.auth import parse_proxies
     from server.main import configure_logging, raise_file_limit, run_server
 
     if keyfile and not certfile:
         raise click.BadParameter("--keyfile needs --certfile", param_hint="--keyfile")
+    try:
+        parse_proxies(limits["trusted_proxies"])
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--trusted-proxy") from None
+    limits["trusted_proxies"] = tuple(limits["trusted_proxies"])
     configure_logging(not quiet)
     raise_file_limit()
-    asyncio.run(run_server(host, port, Path(data_dir or default_data_dir()), certfile, keyfile, click.echo))
+    asyncio.run(run_server(host, port, Path(data_dir or default_data_dir()), certfile, keyfile, click.echo, **limits))
 
 
 def session_options(deck_default: str | None):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -177,16 +178,30 @@ class Link:
             await self.ws.close()
 
 
-async def join_session(url: str, code: str, name: str, timeout: float = 10.0) -> dict[str, Any]:
+async def join_session(url: str, code: str, name: str, timeout: float = 10.0, attempts: int = 3) -> dict[str, Any]:
     """Join with a code and a name; return the ``joined`` message (seat and token).
 
+    The join carries a random join id: if the connection drops before ``joined`` arrives, the
+    retry (up to ``attempts`` in all) gets the same seat and token, never a second seat.
     Raises :class:`RequestRefused` with the server's reason, or :class:`NotConnected`.
     """
+    join_id = secrets.token_urlsafe(24)
+    for attempt in range(attempts):
+        try:
+            return await _join_once(url, code, name, join_id, timeout)
+        except NotConnected:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.5 * (attempt + 1))
+    raise NotConnected(f"cannot reach a Crossroads server at {url}")
+
+
+async def _join_once(url: str, code: str, name: str, join_id: str, timeout: float) -> dict[str, Any]:
     target = normalise_url(url) + "/v1/join"
     try:
         async with connect(target, open_timeout=timeout, compression=None) as ws:
             await asyncio.wait_for(ws.recv(), timeout)
-            await ws.send(json.dumps({"type": "join", "code": code.strip(), "name": name, "id": 1}))
+            await ws.send(json.dumps({"type": "join", "code": code.strip(), "name": name, "join_id": join_id, "id": 1}))
             while True:
                 message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
                 if message.get("type") == "joined":

@@ -57,6 +57,29 @@ ChatLine = TypedDict(
     },
 )
 
+
+class DeckSummary(TypedDict):
+    title: str
+    rounds: int
+    patterns: dict[str, str]  # pattern id -> label
+    default_pattern: str
+    phases: dict[str, int]  # phase -> default duration in seconds (0: no timer)
+
+
+class SessionSummary(TypedDict):
+    code: str
+    session: str
+    title: str
+    deck: str
+    phase: str
+    round: int
+    rounds: int
+    orgs: int
+    seats: int  # seats not removed
+    connected: int  # seats connected now
+    ended_at: float | None
+
+
 # --- the messages ----------------------------------------------------------------------------
 
 
@@ -66,7 +89,9 @@ class Welcome(TypedDict):
     role: str
     seat: NotRequired[str]
     decks: NotRequired[list[str]]
-    session: NotRequired[str | None]  # the running session's join code, for the facilitator
+    catalog: NotRequired[dict[str, DeckSummary]]  # what each bundled deck offers, before create_session
+    session: NotRequired[str | None]  # the join code of the session this facilitator connection has open
+    sessions: NotRequired[list[SessionSummary]]  # every session the server keeps
 
 
 class Joined(TypedDict):
@@ -81,8 +106,9 @@ class Ack(TypedDict):
     ref: Ref
     command: str
     you: NotRequired[Personal]  # after choose and answer
-    code: NotRequired[str]  # after create_session
+    code: NotRequired[str]  # after create_session and open_session
     session: NotRequired[str]
+    sessions: NotRequired[list[SessionSummary]]  # after list_sessions
 
 
 class Error(TypedDict):
@@ -124,6 +150,12 @@ class FacilitatorViewMessage(TypedDict):
     view: FacilitatorView
 
 
+class Notice(TypedDict):
+    type: Literal["notice"]
+    code: str  # "storage_fault" or "storage_ok"
+    message: str  # a sentence for people
+
+
 class Pong(TypedDict):
     type: Literal["pong"]
     ref: Ref
@@ -137,8 +169,16 @@ def welcome_seat(seat: str) -> Welcome:
     return {"type": "welcome", "protocol": PROTOCOL_VERSION, "role": "seat", "seat": seat}
 
 
-def welcome_facilitator(decks: list[str], session: str | None) -> Welcome:
-    return {"type": "welcome", "protocol": PROTOCOL_VERSION, "role": "facilitator", "decks": decks, "session": session}
+def welcome_facilitator(catalog: dict[str, DeckSummary], session: str | None, sessions: list[SessionSummary]) -> Welcome:
+    return {
+        "type": "welcome",
+        "protocol": PROTOCOL_VERSION,
+        "role": "facilitator",
+        "decks": sorted(catalog),
+        "catalog": catalog,
+        "session": session,
+        "sessions": sessions,
+    }
 
 
 def joined(ref: Ref, seat: str, token: str) -> Joined:
@@ -155,6 +195,14 @@ def ack_with_you(ref: Ref, command: str, you: Personal) -> Ack:
 
 def ack_created(ref: Ref, command: str, code: str, session: str) -> Ack:
     return {"type": "ack", "ref": ref, "command": command, "code": code, "session": session}
+
+
+def ack_sessions(ref: Ref, command: str, sessions: list[SessionSummary]) -> Ack:
+    return {"type": "ack", "ref": ref, "command": command, "sessions": sessions}
+
+
+def notice(code: str, text: str) -> Notice:
+    return {"type": "notice", "code": code, "message": text}
 
 
 def error(code: str, message: str, ref: Ref = None) -> Error:

@@ -30,8 +30,11 @@ MAX_REF = 64
 CLOSE_KICKED = 4001
 CLOSE_REPLACED = 4002
 CLOSE_ENDED = 4003
-CLOSE_TOO_SLOW = 4008
+CLOSE_TOO_SLOW = 4008  # a /v1/join connection that did not join in time
 CLOSE_FLOOD = 4029
+
+MAX_JOIN_ID = 64
+MIN_JOIN_ID = 16
 
 ERROR_CODES = {
     "bad_json": "the frame is not a JSON object",
@@ -43,18 +46,19 @@ ERROR_CODES = {
     "not_their_option": "the option asked for is not one of that group's options on this card",
     "channel_closed": "your organisation's structure does not open that channel for your group",
     "too_long": "the text is longer than allowed",
-    "rate_limited": "too many messages in a short time; wait a moment",
+    "rate_limited": "too many messages in a short time; the message was not read; wait a moment and send it again",
     "bad_code": "no session has that join code",
+    "session_ended": "the session of that join code has ended",
     "bad_name": "the name is empty or unusable",
     "name_taken": "someone in the session already has that name",
     "lobby_locked": "the facilitator has locked the lobby",
     "not_found": "no such seat",
     "forbidden": "this connection may not do that",
-    "no_session": "no session is running yet",
-    "session_exists": "a session is already running; end it first",
+    "no_session": "no session is open on this connection, or none has that code",
+    "session_exists": "no free join code could be found for a new session",
     "deck_invalid": "the deck does not load; the message lists the problems",
-    "too_many_joins": "too many join attempts from this address; wait a minute",
-    "unavailable": "the server cannot write its journal; nothing was accepted",
+    "too_many_joins": "too many wrong join codes from this address; wait a minute",
+    "unavailable": "the server cannot write its journal; nothing was accepted; it retries by itself",
 }
 
 
@@ -78,6 +82,7 @@ class Join:
     TYPE: ClassVar[str] = "join"
     code: str
     name: str
+    join_id: str = ""  # chosen by the client, kept until joined: a retry returns the same seat
 
 
 @frozen
@@ -122,6 +127,23 @@ class CreateSession:
     seed: int | None = None
     early_close: bool = False
     bots: str = "by_the_book"
+
+
+@frozen
+class ListSessions:
+    TYPE: ClassVar[str] = "list_sessions"
+
+
+@frozen
+class OpenSession:
+    TYPE: ClassVar[str] = "open_session"
+    code: str
+
+
+@frozen
+class DeleteSession:
+    TYPE: ClassVar[str] = "delete_session"
+    code: str
 
 
 @frozen
@@ -216,6 +238,9 @@ def _by_type(*schemas: type) -> dict[str, type]:
 PARTICIPANT_MESSAGES: dict[str, type] = _by_type(Join, Choose, Say, Request, Answer, Ping)
 FACILITATOR_MESSAGES: dict[str, type] = _by_type(
     CreateSession,
+    ListSessions,
+    OpenSession,
+    DeleteSession,
     Lock,
     Unlock,
     Move,

@@ -410,6 +410,7 @@ def test_each_event_has_the_journal_type_earlier_versions_wrote():
         "seat_joined",
         "seat_moved",
         "seat_botified",
+        "seat_reclaimed",
         "seat_kicked",
         "lobby_locked",
         "pattern_set",
@@ -424,6 +425,13 @@ def test_each_event_has_the_journal_type_earlier_versions_wrote():
         "round_resolved",
         "session_ended",
     } | {"request_made"}, "the types earlier versions wrote, and the request this version adds"
+
+
+def test_a_seat_joined_without_a_join_id_keeps_the_old_record():
+    old = SeatJoined("p1", "Ana", 0, "top", "h", T0)
+    assert list(to_record(old)[1]) == ["seat", "name", "org", "group", "token_hash", "at"]
+    new = SeatJoined("p1", "Ana", 0, "top", "h", T0, "k")
+    assert to_record(new)[1]["join_key"] == "k" and from_record(*to_record(new)) == new
 
 
 def test_records_keep_the_format_and_read_back_to_the_same_event():

@@ -221,20 +221,24 @@ async def test_a_flood_is_rate_limited_then_closed(tmp_path):
         await flood_hub.close()
 
 
-async def test_join_attempts_are_limited_per_address(tmp_path):
-    limited = Hub(tmp_path / "d", joins_per_minute=3)
+async def test_wrong_codes_are_limited_per_address_and_successful_joins_are_not(tmp_path):
+    limited = Hub(tmp_path / "d", failed_joins_per_minute=3)
     await limited.start("127.0.0.1", 0)
     try:
         fac, code = await new_session(limited)
-        statuses = []
-        for _ in range(5):
-            try:
-                c = await Client.open(f"{base(limited)}/v1/join")
-                await c.close()
-                statuses.append(101)
-            except InvalidStatus as exc:
-                statuses.append(exc.response.status_code)
-        assert statuses[:3] == [101, 101, 101] and 429 in statuses[3:]
+        for i in range(40):  # a room behind one address joins at once (the old limit was 30 a minute)
+            await join(base(limited), code, f"P{i}")
+        guesser = await Client.open(f"{base(limited)}/v1/join")
+        await guesser.until(lambda m: m["type"] == "welcome")
+        answers = [(await guesser.request({"type": "join", "code": "XXXXXX", "name": "Eve"}))["code"] for _ in range(4)]
+        assert answers == ["bad_code", "bad_code", "bad_code", "too_many_joins"]
+        with pytest.raises(ConnectionClosed) as closed:
+            await guesser.until(lambda m: False)
+        assert closed.value.rcvd.code == 1008
+        with pytest.raises(InvalidStatus) as refused:
+            await Client.open(f"{base(limited)}/v1/join")
+        assert refused.value.response.status_code == 429
+        assert b"wrong join codes" in refused.value.response.body
     finally:
         await limited.close()
 
@@ -367,6 +371,7 @@ def test_the_fast_path_for_frames_agrees_with_the_converter(schema, data):
 
 async def test_a_journal_that_cannot_be_written_refuses_input_instead_of_pretending(hub):
     fac, code, players = await room_in_choose(hub)
+    hub.commits.retry_interval = 3600  # no recovery during this test: the disk stays gone
     hub.journal.db.close()  # the disk is gone: every write from now on fails
     answer = await players["bottom"].request({"type": "choose", "round": 1, "option": "voucher"})
     assert answer["type"] == "error" and answer["code"] == "unavailable", answer

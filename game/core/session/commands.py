@@ -31,6 +31,7 @@ class TakeSeat:
     name: str
     seat: str
     token_hash: str
+    join_key: str = ""  # the hash of the client's join id, if it sent one
 
 
 @frozen

@@ -50,6 +50,7 @@ from game.core.session.events import (
     SeatJoined,
     SeatKicked,
     SeatMoved,
+    SeatReclaimed,
     SessionEnded,
     TimerExtended,
 )
@@ -157,7 +158,7 @@ def _take_seat(session: Session, actor: Actor, command: TakeSeat, now: float) ->
     if name.casefold() in session.names:
         raise Refused("name_taken", f'someone here is already called "{name}"; please add an initial or pick another name')
     org, group = balance(session)
-    return [SeatJoined(command.seat, name, org, group, command.token_hash, now)]
+    return [SeatJoined(command.seat, name, org, group, command.token_hash, now, command.join_key or None)]
 
 
 def _lock(session: Session, actor: Actor, command: Lock, now: float) -> list[Event]:
@@ -293,6 +294,11 @@ def _end(session: Session, actor: Actor, command: End, now: float) -> list[Event
 # --- what participants do ---------------------------------------------------------------------
 
 
+def _reclaimed(seat: Seat, events: list[Event]) -> list[Event]:
+    """A human who acts in a seat a bot holds takes it back: their input counts from now on."""
+    return [SeatReclaimed(seat.id), *events] if seat.bot else events
+
+
 def _choose(session: Session, actor: Actor, command: Choose, now: float) -> list[Event]:
     seat = _seat(session, actor.seat)
     if command.round != session.round:
@@ -305,7 +311,7 @@ def _choose(session: Session, actor: Actor, command: Choose, now: float) -> list
         raise Refused("not_your_option", f'"{command.option}" is not one of your options; choose from {", ".join(sorted(offered))}')
     if session.paused:
         raise Refused("wrong_phase", "the session is paused")
-    return [ChoiceMade(seat.id, command.option, session.round)]
+    return _reclaimed(seat, [ChoiceMade(seat.id, command.option, session.round)])
 
 
 def _say(session: Session, actor: Actor, command: Say, now: float) -> list[Event]:
@@ -328,7 +334,7 @@ def _say(session: Session, actor: Actor, command: Say, now: float) -> list[Event
     org = session.orgs[seat.org]
     if to != seat.group and session.phase != "debrief" and (seat.group, to) not in org.state.structure.open:
         raise Refused("channel_closed", f"the channel {seat.group} -> {to} is closed in your organisation's structure")
-    return [MessageSent(seat.id, seat.org, seat.group, to, text, session.round, now, seat.name)]
+    return _reclaimed(seat, [MessageSent(seat.id, seat.org, seat.group, to, text, session.round, now, seat.name)])
 
 
 def _request(session: Session, actor: Actor, command: Request, now: float) -> list[Event]:
@@ -352,7 +358,7 @@ def _request(session: Session, actor: Actor, command: Request, now: float) -> li
         raise Refused("bad_field", f"you have no request to {command.to} to withdraw")
     if session.paused:
         raise Refused("wrong_phase", "the session is paused")
-    return [RequestMade(seat.id, seat.org, seat.group, command.to, command.option, session.round, now, seat.name)]
+    return _reclaimed(seat, [RequestMade(seat.id, seat.org, seat.group, command.to, command.option, session.round, now, seat.name)])
 
 
 def _answer(session: Session, actor: Actor, command: Answer, now: float) -> list[Event]:
@@ -367,7 +373,7 @@ def _answer(session: Session, actor: Actor, command: Answer, now: float) -> list
     text = clean_text(raw, MAX_ANSWER + 1)
     if len(text) > MAX_ANSWER:
         raise Refused("too_long", f"an answer is at most {MAX_ANSWER} characters")
-    return [AnswerGiven(seat.id, session.round, prompt, text)]
+    return _reclaimed(seat, [AnswerGiven(seat.id, session.round, prompt, text)])
 
 
 DECIDERS: dict[type, Callable[[Session, Actor, Any, float], list[Event]]] = {

@@ -39,6 +39,8 @@ class SeatJoined:
     group: str
     token_hash: str
     at: float
+    # the hash of the client's join id, so that a retried join finds its seat (absent before)
+    join_key: str | None = field(default=None, metadata={"omit_if_none": True})
 
 
 @frozen
@@ -52,6 +54,14 @@ class SeatMoved:
 @frozen
 class SeatBotified:
     TYPE: ClassVar[str] = "seat_botified"
+    seat: str
+
+
+@frozen
+class SeatReclaimed:
+    """A human acted in a seat a bot was playing: the seat is theirs again."""
+
+    TYPE: ClassVar[str] = "seat_reclaimed"
     seat: str
 
 
@@ -180,6 +190,7 @@ Event = (
     | SeatJoined
     | SeatMoved
     | SeatBotified
+    | SeatReclaimed
     | SeatKicked
     | LobbyLocked
     | PatternSet

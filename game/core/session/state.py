@@ -36,6 +36,7 @@ from game.core.session.events import (
     SeatJoined,
     SeatKicked,
     SeatMoved,
+    SeatReclaimed,
     SessionCreated,
     SessionEnded,
     TimerExtended,
@@ -107,6 +108,7 @@ class Session:
     seats: dict[str, Seat] = attrs.Factory(dict)
     names: dict[str, str] = attrs.Factory(dict)  # folded name -> seat id
     by_token: dict[str, str] = attrs.Factory(dict)  # token hash -> seat id
+    by_join: dict[str, str] = attrs.Factory(dict)  # join key (hash of the client's join id) -> seat id
     answers: dict[tuple[str, int, int], dict[str, Any]] = attrs.Factory(dict)  # (seat, round, prompt) -> answer
     timeout_from: str = ""  # the phase a time-out interrupted
     ended_at: float | None = None
@@ -149,6 +151,8 @@ def _seat_joined(session: Session, e: SeatJoined) -> None:
     session.orgs[e.org].members[e.seat] = None
     session.names[e.name.casefold()] = e.seat
     session.by_token[e.token_hash] = e.seat
+    if e.join_key:
+        session.by_join[e.join_key] = e.seat
 
 
 def _seat_moved(session: Session, e: SeatMoved) -> None:
@@ -161,6 +165,10 @@ def _seat_moved(session: Session, e: SeatMoved) -> None:
 
 def _seat_botified(session: Session, e: SeatBotified) -> None:
     session.seats[e.seat].bot = True
+
+
+def _seat_reclaimed(session: Session, e: SeatReclaimed) -> None:
+    session.seats[e.seat].bot = False
 
 
 def _seat_kicked(session: Session, e: SeatKicked) -> None:
@@ -292,6 +300,7 @@ FOLD: dict[type, Callable[[Session, Any], None]] = {
     SeatJoined: _seat_joined,
     SeatMoved: _seat_moved,
     SeatBotified: _seat_botified,
+    SeatReclaimed: _seat_reclaimed,
     SeatKicked: _seat_kicked,
     LobbyLocked: _lobby_locked,
     PatternSet: _pattern_set,

@@ -124,7 +124,7 @@ def _group_view(session: Session, org_index: int, group: str, head: dict[str, An
         "org": org_index,
         "group": group,
         **_static_group(session, group),
-        "pattern": _structure(session, org_index, group),
+        "pattern": _plenary(session, org_index, group) if session.phase == "debrief" else _structure(session, org_index, group),
         "roster": shared["roster"],
         "metrics": {name: entry for name, entry in shared["metrics"].items() if name in visible},
         "progress": shared["progress"],
@@ -203,6 +203,12 @@ def _askable(session: Session, org_index: int, group: str) -> dict[str, list[dic
         if offered:
             out[target] = [{"id": o.id, "label": o.label} for o in offered]
     return out
+
+
+def _plenary(session: Session, org_index: int, group: str) -> dict[str, Any]:
+    """The structure in the debrief: a plenary, every channel open to every group."""
+    others = [g for g in GROUPS if g != group]
+    return {**_structure(session, org_index, group), "talk_to": others, "hear_from": others, "closed_to": [], "plenary": True}
 
 
 def _static_card(session: Session, card_id: str, group: str) -> dict[str, Any] | None:

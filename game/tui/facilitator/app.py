@@ -114,6 +114,10 @@ class FacilitatorApp(App[None]):
             # the server says which session is running, once per connection: say so only once
             running = message.get("session")
             first, self.welcomed = not self.welcomed, True
+            others = [s for s in message.get("sessions", []) if s["code"] != running]
+            if first and others:
+                listed = ", ".join(f"{s['code']} ({'ended' if s['phase'] == 'ended' else s['phase']}, {s['seats']} seats)" for s in others)
+                self.log_line(f"Other sessions on this server: {listed}.", "dim")
             if running:
                 if first and self.server is not None:
                     self.log_line(f"Resumed session {running} from the journal in {self.server.journal}.", "bold green")
@@ -127,6 +131,10 @@ class FacilitatorApp(App[None]):
                     f"No session is running on this server. Start one from here: crossroads facilitate {self.url} DECK --orgs N",
                     "yellow",
                 )
+        elif kind == "notice":  # the server is paused for a storage fault, or goes on again
+            fault = message.get("code") == "storage_fault"
+            self.log_line(message.get("message", ""), "bold red" if fault else "green")
+            self.notify(message.get("message", ""), severity="error" if fault else "information", timeout=15)
         elif kind == "facilitator_view":
             self.show(message["view"])
         elif kind == "message":
@@ -160,6 +168,8 @@ class FacilitatorApp(App[None]):
                     self.log_line(
                         Text.assemble(literal(seat["name"], "bold"), f" joined: org {org['org'] + 1}, {SHORT_GROUPS[seat['group']]}")
                     )
+                elif before and before["bot"] and not seat["bot"]:
+                    self.log_line(Text.assemble(literal(seat["name"], "bold"), " took their seat back from the bot"), "yellow")
                 elif before and before["connected"] and not seat["connected"]:
                     self.log_line(Text.assemble(literal(seat["name"], "bold"), " went offline"), "yellow")
                 self.seen_seats[seat["seat"]] = seat

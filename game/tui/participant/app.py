@@ -127,6 +127,10 @@ class ParticipantApp(App[None]):
             self.view = self.view
         elif kind == "progress" and self.view:
             self.view["progress"] = {"chosen": message["chosen"], "of": message["of"]}
+        elif kind == "notice":  # the server is paused for a storage fault, or goes on again
+            self.notify(
+                message.get("message", ""), severity="error" if message.get("code") == "storage_fault" else "information", timeout=15
+            )
         elif kind == "message" and self.view and isinstance(self.screen, PlayScreen):
             self.messages.append(message["message"])
             self.screen.query_one(Conversation).add(message["message"], self.view["groups"])
