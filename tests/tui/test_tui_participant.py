@@ -10,7 +10,7 @@ from game.tui.participant.messages import Chosen
 from game.tui.participant.panes import ChoosePane, Conversation
 from game.tui.participant.screens import JoinScreen, PlayScreen
 from game.tui.shared.help import HelpScreen
-from game.tui.shared.widgets import StatusBar
+from game.tui.participant.status import PhaseBar
 from server.hub import Hub
 from tests.server.test_server import advance, base, new_session
 from tests.tuihelp import screen_text, wait_for, widget_text
@@ -76,7 +76,7 @@ async def test_every_phase_has_its_screen(hub, tmp_path):
     app, player = await play_app(hub, tmp_path, code)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.view.get("session", {}).get("phase") == "lobby")
-        status = app.screen.query_one(StatusBar)
+        status = app.screen.query_one(PhaseBar)
         assert "Organisation 1" in widget_text(status.query_one("#where", Static))
         assert "connected" in widget_text(status.query_one("#connection", Static))
         lobby = static_text(app, "#lobby-text")
@@ -85,20 +85,21 @@ async def test_every_phase_has_its_screen(hub, tmp_path):
         await fac.request({"type": "start"})
         await wait_for(pilot, lambda: app.view["session"]["phase"] == "brief")
         assert "A broken shower" in static_text(app, "#brief-text")
-        assert "Round 1 of 6" in widget_text(status.query_one("#where", Static))
+        assert "Round 1 of 6" in widget_text(status.query_one("#phase-name", Static))
+        assert "Brief" in widget_text(status.query_one("#phase-name", Static))
 
         await advance(fac, hub, "talk")
         await wait_for(pilot, lambda: app.view["session"]["phase"] == "talk")
         conversation = app.screen.query_one(Conversation)
         channels = widget_text(conversation.query_one("#channels", Static))
-        assert "You can talk to" in channels and "Closed to you" in channels
+        assert "You reach" in channels and "Acts on what you say" in channels and "Closed to you" in channels
         say = conversation.query_one("#say", Input)
         say.focus()
         say.value = "[red]412[/red] again"
         await pilot.press("enter")
         await wait_for(pilot, lambda: any(m["text"] == "[red]412[/red] again" for m in app.messages), what="own message")
         log = conversation.query_one("#messages", RichLog)
-        assert any("[red]412[/red] again" in line.text for line in log.lines), "markup is shown literally"
+        assert "[red]412[/red] again" in "".join(line.text for line in log.lines), "markup is shown literally"
 
         await advance(fac, hub, "choose")
         await wait_for(pilot, lambda: app.view["session"]["phase"] == "choose")
@@ -117,11 +118,10 @@ async def test_every_phase_has_its_screen(hub, tmp_path):
 
         await fac.request({"type": "call_timeout"})
         await wait_for(pilot, lambda: app.view["session"]["phase"] == "timeout")
-        await wait_for(pilot, lambda: app.screen.query_one("#answer-0", TextArea))
-        app.screen.query_one("#answer-0", TextArea).text = "We paid guests to go away."
-        await pilot.pause(0.3)  # let the freshly mounted prompts take their places
-        await pilot.click("#save-0")
-        await wait_for(pilot, lambda: app.you.get("answers", {}).get("0") == "We paid guests to go away.")
+        await wait_for(pilot, lambda: app.screen.query_one("#answer-0", TextArea).has_focus, what="the first answer box focused")
+        await pilot.press(*"We paid guests to go away.")
+        await wait_for(pilot, lambda: app.you.get("answers", {}).get("0") == "We paid guests to go away.", what="the draft sent by itself")
+        assert "saved" in static_text(app, "#state-0")
 
         for _round in range(2, 7):
             await advance(fac, hub, "brief")
@@ -196,7 +196,7 @@ async def test_the_app_shows_connection_loss_and_recovers_when_the_server_restar
     player = await join(base(first), code, "Ana")
     app = ParticipantApp(base(first), store=SeatStore(tmp_path / "s"), token=player.token)
     async with app.run_test(size=(110, 34)) as pilot:
-        status = app.screen.query_one(StatusBar)
+        status = app.screen.query_one(PhaseBar)
         await wait_for(pilot, lambda: status.connection[0] == "connected")
         await first.close()
         await wait_for(pilot, lambda: status.connection[0] == "reconnecting", what="reconnecting state")
