@@ -218,12 +218,11 @@ class PlayScreen(Screen[None]):
     BINDINGS = [
         Binding("question_mark", "key_help", "Help"),
         Binding("ctrl+n", "app.next", "Next phase", priority=True),
-        Binding("c", "focus_choices", "Options", show=False),
         Binding("t", "focus_talk", "Write"),
         Binding("r", "ask", "Ask a group"),
         Binding("escape", "leave_field", "Leave the box"),
     ]
-    LETTER_ACTIONS = frozenset({"key_help", "focus_choices", "focus_talk", "ask"})
+    LETTER_ACTIONS = frozenset({"key_help", "focus_talk", "ask"})
 
     def __init__(self, can_advance: bool = False) -> None:
         super().__init__()
@@ -262,8 +261,6 @@ class PlayScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.LETTER_ACTIONS and self.typing():
             return False
-        if action == "focus_choices":
-            return self.phase == "choose"
         if action == "focus_talk":
             return self.query_one(Conversation).display
         if action == "ask":
@@ -306,9 +303,6 @@ class PlayScreen(Screen[None]):
 
     def action_key_help(self) -> None:
         self.app.action_help()
-
-    def action_focus_choices(self) -> None:
-        self.set_focus(self.query_one("#options", OptionList))
 
     def action_focus_talk(self) -> None:
         self.set_focus(self.query_one("#say", Input))
