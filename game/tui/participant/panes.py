@@ -112,10 +112,16 @@ class Conversation(Vertical):
         to = self.query_one(ChannelPicker).value or own
         who = "your group" if to == own else lower_name(groups.get(to, to))
         say = self.query_one("#say", Input)
+        short = "your group" if to == own else SHORT_GROUPS.get(to, to)
         if self.view["session"]["phase"] in SAY_PHASES:
-            say.placeholder = f"Message {who} (Enter to send)"
+            candidates = [f"Message {who} (Enter to send)", f"Message {short} (Enter to send)", f"{capitalised(short)}: Enter sends"]
         else:
-            say.placeholder = f"Draft for {who} (send in talk)"
+            candidates = [f"Draft for {who} (send in talk)", f"Draft for {short} (send in talk)", f"{capitalised(short)}: send in talk"]
+        room = (self.size.width or 1000) - 6  # the panel's padding, the box's border and padding
+        say.placeholder = next((c for c in candidates if len(c) <= room), candidates[-1])
+
+    def on_resize(self) -> None:
+        self.refresh_placeholder()
 
     def show_history(self, messages: list[dict[str, Any]], groups: dict[str, str]) -> None:
         log = self.query_one("#messages", RichLog)
