@@ -43,16 +43,21 @@ class ChannelPicker(Widget, can_focus=True):
             super().__init__()
             self.value = value
 
+    def labels(self) -> list[str]:
+        """The groups' labels, as long as the line allows: every group stays in view."""
+        own = self.targets[0] if self.targets else ""
+        width = self.size.width or 1000
+        for own_label, cut in (("Own group", 20), ("Own", 20), ("Own", 4)):
+            labels = [own_label if g == own else SHORT_GROUPS.get(g, g)[:cut] for g in self.targets]
+            if 4 + sum(len(label) + 2 for label in labels) <= width:
+                break
+        return labels
+
     def render(self) -> Text:
         text = Text("To: ", style="bold", no_wrap=True, overflow="ellipsis")
-        own = self.targets[0] if self.targets else ""
-        for i, group in enumerate(self.targets):
-            label = "Own group" if group == own else SHORT_GROUPS.get(group, group)
-            style = "bold reverse" if group == self.value else "dim"
-            if i:
-                text.append(" ")
-            text.append(f" {label} ", style=style)
-        if self.has_focus:
+        for group, label in zip(self.targets, self.labels(), strict=True):
+            text.append(f" {label} ", style="bold reverse" if group == self.value else "dim")
+        if self.has_focus and text.cell_len + 5 <= self.size.width:
             text.append("  ←/→", style="dim italic")
         return text
 
@@ -71,13 +76,11 @@ class ChannelPicker(Widget, can_focus=True):
     def on_click(self, event: events.Click) -> None:
         # the label under the pointer: "To: " is four cells, each label has a space either side
         x = 4
-        own = self.targets[0] if self.targets else ""
-        for group in self.targets:
-            width = len("Own group" if group == own else SHORT_GROUPS.get(group, group)) + 2
-            if x <= event.x < x + width:
+        for group, label in zip(self.targets, self.labels(), strict=True):
+            if x <= event.x < x + len(label) + 2:
                 self.value = group
                 return
-            x += width + 1
+            x += len(label) + 2
 
     def _on_focus(self, event: events.Focus) -> None:
         self.refresh()
