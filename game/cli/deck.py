@@ -97,7 +97,11 @@ def deck_new(name: str, force: bool) -> None:
 )
 @click.option("--seed", default=1, show_default=True, help="Seed for cards and bots.")
 @click.option(
-    "--strategy", type=click.Choice(sorted(STRATEGIES)), default="greedy", show_default=True, help="How the bots in the other seats choose."
+    "--strategy",
+    type=click.Choice(sorted(STRATEGIES)),
+    default="adaptive",
+    show_default=True,
+    help="How the bots in the other seats choose, ask and grant.",
 )
 def deck_play(file: str, group: str | None, from_round: int, seed: int, strategy: str) -> None:
     """Playtest FILE alone in the terminal app, with bots in the other seats.

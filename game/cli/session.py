@@ -22,13 +22,20 @@ from game.deckfiles import bundled_decks, resolve_deck
 @click.option("--seed", default=1, show_default=True, help="Seed for cards and bots.")
 @click.option("--text", "as_text", is_flag=True, help="Print a whole bot game as text instead of playing.")
 @click.option("--pattern", default="", help="With --text: the interaction pattern (default: the deck's default).")
-@click.option("--strategy", type=click.Choice(sorted(STRATEGIES)), default="greedy", show_default=True, help="How the bots choose.")
+@click.option(
+    "--strategy",
+    type=click.Choice(sorted(STRATEGIES)),
+    default="adaptive",
+    show_default=True,
+    help="How the bots choose, ask and grant (adaptive bots ask you for options and answer your requests).",
+)
 def demo(deck: str, seed: int, as_text: bool, pattern: str, strategy: str) -> None:
     """Play DECK (a bundled deck name or a file) in this terminal, with nothing to set up.
 
-    A server runs inside the app; you play one group, bots play the others, the choose
-    phase ends as soon as you have chosen, and you move on with n. The game ends in the
-    debrief. With --text, bots play every group and the game is told round by round.
+    A server runs inside the app; you play one group, bots play the others (by default
+    adaptive bots, which ask your group for options and answer your requests), the choose
+    phase ends as soon as you have chosen, and you move on with Ctrl+N. The game ends in
+    the debrief. With --text, bots play every group and the game is told round by round.
     """
     loaded = load_or_exit(deck)
     if as_text:

@@ -24,7 +24,7 @@ class DemoHost(LocalGame):
     """Plays the facilitator for one player: bots take the other groups, the choose phase
     ends as soon as the player has chosen, and the player moves on with a key."""
 
-    def __init__(self, deck: str = "interlodge", seed: int = 1, bots: str = "greedy", **hub_options: Any) -> None:
+    def __init__(self, deck: str = "interlodge", seed: int = 1, bots: str = "adaptive", **hub_options: Any) -> None:
         self.source = deck  # a bundled deck's name or a deck file
         self.deck = load_deck(resolve_deck(deck))
         self.group = ""

@@ -14,7 +14,7 @@ from game.tui.shared.host import Playtest
 class PlaytestHost(DemoHost, Playtest):
     """One trainer, bots in every other seat, any starting round, reloaded on save."""
 
-    def __init__(self, path: Path, group: str = "", from_round: int = 1, seed: int = 1, bots: str = "greedy") -> None:
+    def __init__(self, path: Path, group: str = "", from_round: int = 1, seed: int = 1, bots: str = "adaptive") -> None:
         super().__init__(str(path), seed=seed, bots=bots)
         self.path = Path(path)
         self.group = group

@@ -92,3 +92,47 @@ def test_facilitator_help(snap_compare, tmp_path):
         await pilot.pause(0.3)
 
     assert snap_compare(console(tmp_path), terminal_size=(140, 40), run_before=run_before)
+
+
+REQUESTS = str(Path(__file__).resolve().parent.parent / "decks" / "requests.toml")
+
+
+def middle_app(tmp_path) -> ParticipantApp:
+    """The duty managers in the demo of the requests deck: the front desk's bot asks them to fix room 412."""
+    return ParticipantApp(local=DemoHost(REQUESTS, seed=4, code_factory=lambda: "TEST34"), store=SeatStore(tmp_path))
+
+
+async def _asked_in_choose(pilot) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: app.screen.query_one("#play-middle"))
+    app.screen.query_one("#play-middle").press()
+    await wait_for(pilot, lambda: app.view.get("session", {}).get("phase") == "brief", timeout=15)
+    for phase in ("talk", "choose"):
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda phase=phase: app.view["session"]["phase"] == phase)
+    await wait_for(pilot, lambda: app.view.get("requests") and app.screen.query_one("#options").option_count == 2)
+    await pilot.pause(0.3)
+
+
+async def _reveal_with_a_shift(pilot) -> None:
+    await _asked_in_choose(pilot)
+    app = pilot.app
+    await pilot.press("enter")  # the first option: fix room 412, as the desk asked
+    await wait_for(pilot, lambda: app.view["session"]["phase"] == "reveal" and app.view.get("shifts"))
+    await pilot.pause(0.3)
+
+
+def test_choose_with_a_request(snap_compare, tmp_path):
+    assert snap_compare(middle_app(tmp_path), terminal_size=(120, 40), run_before=_asked_in_choose)
+
+
+def test_choose_with_a_request_80x24(snap_compare, tmp_path):
+    assert snap_compare(middle_app(tmp_path), terminal_size=(80, 24), run_before=_asked_in_choose)
+
+
+def test_reveal_with_a_shift(snap_compare, tmp_path):
+    assert snap_compare(middle_app(tmp_path), terminal_size=(120, 40), run_before=_reveal_with_a_shift)
+
+
+def test_reveal_with_a_shift_80x24(snap_compare, tmp_path):
+    assert snap_compare(middle_app(tmp_path), terminal_size=(80, 24), run_before=_reveal_with_a_shift)

@@ -5,16 +5,18 @@ from __future__ import annotations
 from textual.widgets import Input, OptionList, RichLog, Static, TextArea
 
 from game.client.seats import SeatStore
+from game.local.demo import DemoHost
 from game.tui.participant.app import ParticipantApp
 from game.tui.participant.messages import Chosen
 from game.tui.participant.panes import ChoosePane, Conversation
-from game.tui.participant.screens import JoinScreen, PlayScreen
+from game.tui.participant.screens import JoinScreen, PlayScreen, RequestPicker
+from game.tui.participant.status import PhaseBar
 from game.tui.shared.help import HelpScreen
-from game.tui.shared.widgets import StatusBar
 from server.hub import Hub
+from tests.conftest import TEST_DECKS
 from tests.server.test_server import advance, base, new_session
-from tests.tuihelp import screen_text, wait_for, widget_text
-from tests.wsclient import join
+from tests.tuihelp import plain, screen_text, wait_for, widget_text
+from tests.wsclient import facilitator, join
 
 
 def static_text(app, selector: str) -> str:
@@ -76,7 +78,7 @@ async def test_every_phase_has_its_screen(hub, tmp_path):
     app, player = await play_app(hub, tmp_path, code)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.view.get("session", {}).get("phase") == "lobby")
-        status = app.screen.query_one(StatusBar)
+        status = app.screen.query_one(PhaseBar)
         assert "Organisation 1" in widget_text(status.query_one("#where", Static))
         assert "connected" in widget_text(status.query_one("#connection", Static))
         lobby = static_text(app, "#lobby-text")
@@ -85,20 +87,21 @@ async def test_every_phase_has_its_screen(hub, tmp_path):
         await fac.request({"type": "start"})
         await wait_for(pilot, lambda: app.view["session"]["phase"] == "brief")
         assert "A broken shower" in static_text(app, "#brief-text")
-        assert "Round 1 of 6" in widget_text(status.query_one("#where", Static))
+        assert "Round 1 of 6" in widget_text(status.query_one("#phase-name", Static))
+        assert "Brief" in widget_text(status.query_one("#phase-name", Static))
 
         await advance(fac, hub, "talk")
         await wait_for(pilot, lambda: app.view["session"]["phase"] == "talk")
         conversation = app.screen.query_one(Conversation)
         channels = widget_text(conversation.query_one("#channels", Static))
-        assert "You can talk to" in channels and "Closed to you" in channels
+        assert "You reach" in channels and "Acts on what you say" in channels and "Closed to you" in channels
         say = conversation.query_one("#say", Input)
         say.focus()
         say.value = "[red]412[/red] again"
         await pilot.press("enter")
         await wait_for(pilot, lambda: any(m["text"] == "[red]412[/red] again" for m in app.messages), what="own message")
         log = conversation.query_one("#messages", RichLog)
-        assert any("[red]412[/red] again" in line.text for line in log.lines), "markup is shown literally"
+        assert "[red]412[/red] again" in "".join(line.text for line in log.lines), "markup is shown literally"
 
         await advance(fac, hub, "choose")
         await wait_for(pilot, lambda: app.view["session"]["phase"] == "choose")
@@ -117,11 +120,10 @@ async def test_every_phase_has_its_screen(hub, tmp_path):
 
         await fac.request({"type": "call_timeout"})
         await wait_for(pilot, lambda: app.view["session"]["phase"] == "timeout")
-        await wait_for(pilot, lambda: app.screen.query_one("#answer-0", TextArea))
-        app.screen.query_one("#answer-0", TextArea).text = "We paid guests to go away."
-        await pilot.pause(0.3)  # let the freshly mounted prompts take their places
-        await pilot.click("#save-0")
-        await wait_for(pilot, lambda: app.you.get("answers", {}).get("0") == "We paid guests to go away.")
+        await wait_for(pilot, lambda: app.screen.query_one("#answer-0", TextArea).has_focus, what="the first answer box focused")
+        await pilot.press(*"We paid guests to go away.")
+        await wait_for(pilot, lambda: app.you.get("answers", {}).get("0") == "We paid guests to go away.", what="the draft sent by itself")
+        assert "saved" in static_text(app, "#state-0")
 
         for _round in range(2, 7):
             await advance(fac, hub, "brief")
@@ -196,7 +198,7 @@ async def test_the_app_shows_connection_loss_and_recovers_when_the_server_restar
     player = await join(base(first), code, "Ana")
     app = ParticipantApp(base(first), store=SeatStore(tmp_path / "s"), token=player.token)
     async with app.run_test(size=(110, 34)) as pilot:
-        status = app.screen.query_one(StatusBar)
+        status = app.screen.query_one(PhaseBar)
         await wait_for(pilot, lambda: status.connection[0] == "connected")
         await first.close()
         await wait_for(pilot, lambda: status.connection[0] == "reconnecting", what="reconnecting state")
@@ -225,3 +227,192 @@ async def test_the_screen_shows_the_pane_of_the_current_phase_only(hub, tmp_path
         shown = screen_text(app)
         assert "Welcome, Ana!" not in shown, "the lobby pane is hidden once the brief is dealt"
         assert "Read your side of the situation." in shown and "Round 1 of 6" in shown
+
+
+# Requests, structure and the time-out, on a small untimed deck: the front desk can ask the duty
+# managers to fix room 412, and fixing it makes the managers listen to the desk more.
+REQUESTS_DECK = (TEST_DECKS / "requests.toml").read_text()
+
+
+async def requests_session(hub, pattern: str = "open"):
+    fac = await facilitator(base(hub), hub.secret)
+    ack = await fac.request({"type": "create_session", "deck_toml": REQUESTS_DECK, "patterns": [pattern], "bots": "adaptive", "seed": 3})
+    assert ack["type"] == "ack", ack
+    return fac, ack["code"]
+
+
+async def seat_in(fac, hub, tmp_path, code, name: str, group: str):
+    app, player = await play_app(hub, tmp_path, code, name)
+    assert (await fac.request({"type": "move", "seat": player.seat, "org": 0, "group": group}))["type"] == "ack"
+    return app, player
+
+
+async def pick_in_picker(pilot, text: str) -> None:
+    """In the request picker, move to the entry that says ``text`` and press Enter."""
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, RequestPicker), what="the request picker")
+    options = app.screen.query_one("#ask-options", OptionList)
+    prompts = [plain(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+    index = next(i for i, prompt in enumerate(prompts) if text in prompt)
+    await pilot.press(*["down"] * index, "enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, PlayScreen), what="the picker closed")
+
+
+async def test_asking_withdrawing_and_the_reveal_of_what_was_granted(hub, tmp_path):
+    fac, code = await requests_session(hub)
+    app, player = await seat_in(fac, hub, tmp_path, code, "Ana", "bottom")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.view.get("group") == "bottom")
+        await fac.request({"type": "start"})
+        await wait_for(pilot, lambda: app.view["session"]["phase"] == "brief")
+        await pilot.press("r")
+        assert isinstance(app.screen, PlayScreen), "no requests during the brief"
+        say = app.screen.query_one("#say", Input)
+        assert say.value == "r", "outside talk and choose, r is a letter for the message line"
+        say.value = ""
+        await pilot.press("escape")
+        await advance(fac, hub, "talk")
+        await wait_for(pilot, lambda: app.view["session"]["phase"] == "talk" and app.view.get("askable"))
+        footer_keys = {b.binding.key for b in app.active_bindings.values() if b.enabled and b.binding.show}
+        assert "r" in footer_keys, "the key to ask is in the footer"
+        await pilot.press("r")
+        await pick_in_picker(pilot, "Ask the duty managers to: Fix room 412 tonight")
+        org = hub.session.orgs[0]
+        await wait_for(pilot, lambda: org.requests.get((player.seat, "middle")) == "fix_412", what="the request on the server")
+        await wait_for(pilot, lambda: "You asked the duty managers to: Fix room 412 tonight" in screen_text(app), what="own request")
+        log = app.screen.query_one("#messages", RichLog)
+        await wait_for(pilot, lambda: "asks the duty managers to: Fix room 412 tonight" in "".join(line.text for line in log.lines))
+
+        await pilot.press("r")
+        await pick_in_picker(pilot, "Withdraw your request to the duty managers")
+        await wait_for(pilot, lambda: (player.seat, "middle") not in org.requests, what="the request withdrawn")
+        await wait_for(pilot, lambda: "You asked" not in screen_text(app), what="the request gone from the screen")
+
+        await pilot.press("r")
+        await pick_in_picker(pilot, "Fix room 412 tonight")
+        await wait_for(pilot, lambda: org.requests.get((player.seat, "middle")) == "fix_412")
+        await advance(fac, hub, "choose")
+        await wait_for(pilot, lambda: app.view["session"]["phase"] == "choose")
+        assert "You asked the duty managers to: Fix room 412 tonight" in static_text(app, "#choose-requests")
+        await advance(fac, hub, "reveal")
+        await wait_for(pilot, lambda: app.view["session"]["phase"] == "reveal" and app.view.get("shifts"))
+        news = static_text(app, "#reveal-news")
+        # the managers' bot listens to the desk fully under this pattern, so it grants the request
+        assert "Your group asked the duty managers to: Fix room 412 tonight  ✔ granted" in news
+        assert "Front desk now see Budget" in news and "The managers learn" in news
+        assert "[interaction, from round 2]" in news
+        structure = static_text(app, "#reveal-structure")
+        assert "changed 1× in play" in structure and "Acts on what you say: Executives 100%, Duty managers 100%" in structure
+        assert "Budget" in static_text(app, "#reveal-metrics"), "the desk sees the budget from now on"
+        assert "The desk asked for the fix" in static_text(app, "#reveal-changes")
+
+
+async def test_a_request_stands_beside_the_options_and_marks_the_one_asked_for(hub, tmp_path):
+    fac, code = await requests_session(hub, "silos")
+    app, _ = await seat_in(fac, hub, tmp_path, code, "Ben", "middle")
+    ana = await join(base(hub), code, "Ana")
+    assert (await fac.request({"type": "move", "seat": ana.seat, "org": 0, "group": "bottom"}))["type"] == "ack"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.view.get("group") == "middle")
+        await fac.request({"type": "start"})
+        await advance(fac, hub, "talk")
+        assert (await ana.request({"type": "request", "round": 1, "to": "middle", "option": "fix_412"}))["type"] == "ack"
+        log = app.screen.query_one("#messages", RichLog)
+        await wait_for(
+            pilot, lambda: "Ana (Bottoms → Middles) asks you to: Fix room 412 tonight" in "".join(line.text for line in log.lines)
+        )
+        await advance(fac, hub, "choose")
+        await wait_for(pilot, lambda: app.view["session"]["phase"] == "choose" and app.view["requests"])
+        await wait_for(pilot, lambda: "Ana (Front desk) asks you to: Fix room 412 tonight" in static_text(app, "#choose-requests"))
+        options = app.screen.query_one("#options", OptionList)
+        prompts = {options.get_option_at_index(i).id: plain(options.get_option_at_index(i).prompt) for i in range(options.option_count)}
+        assert "asked by Ana (Front desk)" in prompts["fix_412"]
+        assert "asked by" not in prompts["carry_on"]
+        assert options.has_focus
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.you.get("choice") == "fix_412")
+
+
+async def test_time_out_answers_arrive_without_a_save_button(hub, tmp_path):
+    fac, code = await requests_session(hub)
+    app, player = await seat_in(fac, hub, tmp_path, code, "Ana", "bottom")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.view.get("group") == "bottom")
+        await fac.request({"type": "start"})
+        for phase in ("talk", "choose", "reveal"):
+            await advance(fac, hub, phase)
+        await fac.request({"type": "call_timeout"})
+        await wait_for(pilot, lambda: app.view["session"]["phase"] == "timeout")
+        await wait_for(pilot, lambda: app.screen.query_one("#answer-0", TextArea).has_focus, what="the first box focused")
+        assert not app.screen.query("Button"), "one form: no button per answer"
+        await pilot.press(*"We asked for 412.")  # typed, never saved by hand
+        await pilot.press("tab")  # on to the second box: leaving the first sends it
+        await pilot.press(*"The managers, if they listened")  # typed, and the box never left
+        # each shows as saved once the server has it, without a key or button
+        await wait_for(
+            pilot, lambda: "saved" in static_text(app, "#state-0") and "saved" in static_text(app, "#state-1"), what="both saved"
+        )
+        await advance(fac, hub, "brief")
+        answers = {(a["seat"], a["prompt"]): a["text"] for a in hub.session.answers.values()}
+        assert answers == {(player.seat, 0): "We asked for 412.", (player.seat, 1): "The managers, if they listened"}
+
+
+PHRASE = "can anyone help? try r"
+
+
+async def type_without_hotkeys(pilot, into: str = "#say") -> None:
+    """Type PHRASE with no box focused and check that it all went into the box ``into``."""
+    app = pilot.app
+    app.screen.set_focus(None)
+    await pilot.press(*PHRASE)
+    await pilot.pause()
+    assert isinstance(app.screen, PlayScreen), f"a key opened {app.screen}"
+    box = app.screen.query_one(into)
+    assert (box.value if isinstance(box, Input) else box.text) == PHRASE
+    if isinstance(box, Input):
+        box.value = ""
+    else:
+        box.text = ""
+
+
+async def test_typing_never_fires_a_hotkey_in_any_phase_with_a_server(hub, tmp_path):
+    fac, code = await requests_session(hub)
+    app, _ = await seat_in(fac, hub, tmp_path, code, "Ana", "bottom")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.view.get("group") == "bottom")
+        await type_without_hotkeys(pilot)  # lobby
+        await fac.request({"type": "start"})
+        for phase in ("brief", "talk", "choose", "reveal"):
+            if phase != "brief":
+                await advance(fac, hub, phase)
+            await wait_for(pilot, lambda phase=phase: app.view["session"]["phase"] == phase)
+            await type_without_hotkeys(pilot)
+            assert hub.session.phase == phase
+        await fac.request({"type": "call_timeout"})
+        await wait_for(pilot, lambda: app.view["session"]["phase"] == "timeout")
+        await wait_for(pilot, lambda: app.screen.query_one("#answer-0", TextArea).has_focus)
+        await pilot.press(*PHRASE)  # in the time-out the first answer box has the keys
+        assert app.screen.query_one("#answer-0", TextArea).text == PHRASE and isinstance(app.screen, PlayScreen)
+
+
+async def test_typing_never_skips_a_phase_in_the_demo(tmp_path):
+    app = ParticipantApp(local=DemoHost(str(TEST_DECKS / "requests.toml"), seed=4), store=SeatStore(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.screen.query_one("#play-bottom"))
+        app.screen.query_one("#play-bottom").press()
+        await wait_for(pilot, lambda: app.view.get("session", {}).get("phase") == "brief", timeout=15)
+        for phase, then in (("brief", "talk"), ("talk", "choose")):
+            await type_without_hotkeys(pilot)
+            await pilot.pause(0.3)
+            assert app.view["session"]["phase"] == phase, "typing moved the game on"
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda then=then: app.view["session"]["phase"] == then)
+        await type_without_hotkeys(pilot)  # choose: the options have focus, letters still go to the message line
+        assert app.view["session"]["phase"] == "choose"
+        app.screen.set_focus(app.screen.query_one("#options", OptionList))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.view["session"]["phase"] == "reveal")
+        await type_without_hotkeys(pilot)
+        await pilot.pause(0.3)
+        assert app.view["session"]["phase"] == "reveal"
+        await app.action_quit()

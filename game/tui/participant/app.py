@@ -6,7 +6,7 @@ it and the status bar above. The network lives in a :class:`~game.client.link.Li
 a worker; it posts messages to the app, and the app sets attributes on its screens.
 
 ``crossroads demo`` and ``deck play`` inject a :class:`~game.tui.shared.host.LocalGame`:
-it provides the deck and the seat, and plays the facilitator when the player presses n.
+it provides the deck and the seat, and plays the facilitator when the player presses Ctrl+N.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from textual.reactive import reactive
 
 from game.client.link import Link, NotConnected, RequestRefused
 from game.client.seats import SeatStore
-from game.tui.participant.messages import Answered, Chosen, GroupPicked, Joined, Said
+from game.tui.participant.messages import Answered, Asked, Chosen, GroupPicked, Joined, Said
 from game.tui.participant.panes import Conversation
 from game.tui.participant.screens import DeckProblemsScreen, DemoStartScreen, JoinScreen, PlayScreen
+from game.tui.participant.status import PhaseBar
 from game.tui.shared.help import HelpScreen
 from game.tui.shared.host import LocalGame, Playtest
 from game.tui.shared.messages import ConnectionChanged, ServerMessage
-from game.tui.shared.widgets import StatusBar
 
 HELP = Path(__file__).resolve().parent / "help.md"
 
@@ -142,7 +142,7 @@ class ParticipantApp(App[None]):
             for message in waiting.values():
                 self.request_in_background(message)
         if isinstance(self.screen, PlayScreen):
-            self.screen.query_one(StatusBar).connection = (event.state, event.reason)
+            self.screen.query_one(PhaseBar).connection = (event.state, event.reason)
         if event.state == "reconnecting":
             self.notify("Connection lost; reconnecting by itself…", severity="warning", timeout=3)
         elif event.state == "connected" and self.view:
@@ -171,10 +171,10 @@ class ParticipantApp(App[None]):
         try:
             return await self.link.request(message)
         except RequestRefused as exc:
-            self.notify(exc.message, severity="error", timeout=5)
+            self.notify(exc.message, severity="error", timeout=5, markup=False)
         except (NotConnected, TimeoutError):
-            if message["type"] in ("choose", "answer"):
-                key = message["type"] + str(message.get("prompt", ""))
+            if message["type"] in ("choose", "answer", "request"):
+                key = message["type"] + str(message.get("prompt", message.get("to", "")))
                 self.unsent[key] = message
                 self.notify("Not connected right now; it will be sent as soon as the connection is back.", severity="warning")
             else:
@@ -192,9 +192,14 @@ class ParticipantApp(App[None]):
     def say(self, event: Said) -> None:
         self.request_in_background({"type": "say", "to": event.to, "text": event.text})
 
+    @on(Asked)
+    def ask(self, event: Asked) -> None:
+        done = "Request sent." if event.option else "Request withdrawn."
+        self.request_in_background({"type": "request", "round": event.round, "to": event.to, "option": event.option}, done=done)
+
     @on(Answered)
     def answer(self, event: Answered) -> None:
-        self.request_in_background({"type": "answer", "prompt": event.prompt, "text": event.text}, done="Answer saved.")
+        self.request_in_background({"type": "answer", "prompt": event.prompt, "text": event.text})
 
     @work(group="requests")
     async def request_in_background(self, message: dict[str, Any], done: str = "") -> None:

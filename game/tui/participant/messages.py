@@ -25,6 +25,16 @@ class Said(Message):
 
 
 @dataclass
+class Asked(Message):
+    """A player asked another group for one of its options this round (``option`` is empty
+    to withdraw the request to that group)."""
+
+    to: str
+    option: str
+    round: int
+
+
+@dataclass
 class Answered(Message):
     prompt: int
     text: str
