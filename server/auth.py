@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from websockets.asyncio.server import ServerConnection
 
 from game.core.session import Seat
+from server import web
 from server.ratelimit import JoinLimits
 
 SECRET_FILE = "facilitator.secret"
@@ -58,7 +59,8 @@ class Gate:
                 return connection.respond(HTTPStatus.UNAUTHORIZED, "the facilitator secret is missing or wrong\n")
             self.roles[connection] = ("facilitator", "")
         elif path == "/v1/seat":
-            seat = self.seat_by_token(bearer) if bearer else None
+            token = bearer or web.token_from_subprotocols(request.headers)  # a browser's way (server/web.py)
+            seat = self.seat_by_token(token) if token else None
             if seat is None:
                 return connection.respond(HTTPStatus.UNAUTHORIZED, "unknown or revoked seat token; join again with the code\n")
             self.roles[connection] = ("seat", seat.id)
@@ -66,6 +68,8 @@ class Gate:
             if not self.joins.allow(connection):
                 return connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "too many join attempts from this address; wait a minute\n")
             self.roles[connection] = ("join", "")
+        elif not web.is_websocket(request):
+            return web.page().respond(request)  # the participant page, for browsers
         else:
             return connection.respond(HTTPStatus.NOT_FOUND, "connect to /v1/join, /v1/seat or /v1/facilitator\n")
         return None

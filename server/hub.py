@@ -72,6 +72,7 @@ from server.journal import Journal
 from server.ratelimit import JoinLimits, RateLimit
 from server.rooms import FLUSH_INTERVAL, Rooms
 from server.timers import PhaseTimer
+from server.web import select_subprotocol
 
 log = logging.getLogger("crossroads.server")
 
@@ -141,6 +142,7 @@ class Hub:
             host,
             port,
             process_request=self.gate.process_request,
+            select_subprotocol=select_subprotocol,
             max_size=MAX_FRAME,
             compression=None,
             ssl=ssl,
