@@ -383,10 +383,10 @@ function renderBlocks() {
   };
   if (phase === "lobby") add("lobby", [view.roster, view.group_name, view.brief], lobby);
   if (["brief", "talk", "choose"].includes(phase)) add("card", [view.card, view.brief], card);
-  if (["talk", "choose"].includes(phase)) add("ask", [view.askable, view.requests, state.you && state.you.name, view.session.round], ask);
-  if (phase === "talk") add("asked", [view.requests, view.group], askedOfUs);
   if (phase === "choose") add("choose", [view.card, view.requests, view.session.round, state.you && state.you.choice], choose);
   if (phase === "choose") add("progress", [view.progress], () => [el("p", { role: "status" }, `${view.progress.chosen} of ${view.progress.of} have chosen.`)]);
+  if (["talk", "choose"].includes(phase)) add("ask", [view.askable, view.requests, state.you && state.you.name, view.session.round], ask);
+  if (phase === "talk") add("asked", [view.requests, view.group], askedOfUs);
   if (phase === "reveal") add("reveal", [view.changes, view.shifts, view.requests], reveal);
   if (["brief", "talk", "choose", "reveal", "timeout"].includes(phase)) add("metrics", [view.metrics, view.changes], metrics);
   if (phase === "timeout") add("timeout", [view.prompts, state.you && state.you.answers, state.saved], timeout);
@@ -429,7 +429,8 @@ function ask() {
   for (const group of groups) {
     const id = "ask-" + group;
     const mine = myRequest(group);
-    const select = el("select", { id }, view.askable[group].map((o) => el("option", { value: o.id, selected: mine && mine.option === o.id }, o.label)));
+    const current = $(id) ? $(id).value : mine && mine.option;
+    const select = el("select", { id }, view.askable[group].map((o) => el("option", { value: o.id, selected: current === o.id }, o.label)));
     const form = el("form", { class: "ask", novalidate: true, onsubmit: (e) => {
       e.preventDefault();
       send({ type: "request", round: view.session.round, to: group, option: select.value });
@@ -462,7 +463,8 @@ function choose() {
   const view = state.view;
   const options = (view.card && view.card.options) || [];
   if (!options.length) return [el("p", { class: "muted" }, "Your group has no choice to make on this card.")];
-  const chosen = state.you && state.you.choice;
+  const picked = document.querySelector("#choose-form input[name=option]:checked");
+  const chosen = picked ? picked.value : state.you && state.you.choice;
   const items = options.map((o, i) => {
     const id = "option-" + i;
     const asks = view.requests.filter((r) => r.to === view.group && r.option === o.id);
@@ -480,7 +482,7 @@ function choose() {
   } },
   el("fieldset", {}, el("legend", {}, "Your choice"), items),
   el("p", {}, el("button", { type: "submit", id: "choose-button" }, "Confirm my choice")));
-  const label = options.find((o) => o.id === chosen);
+  const label = options.find((o) => o.id === (state.you && state.you.choice));
   const status = el("p", { role: "status", id: "choice-status", class: label ? "good" : "" },
     label ? `Your choice is recorded: ${label.label}. You can change it until the timer ends.` : "You have not chosen yet.");
   return [form, status];

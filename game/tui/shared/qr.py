@@ -36,7 +36,8 @@ def qr_lines(data: str, border: int = 2) -> list[str]:
     rows = [[bool(module) for module in row] for row in segno.make(data, error="m", micro=False).matrix_iter(border=border)]
     if len(rows) % 2:
         rows.append([False] * len(rows[0]))
-    return ["".join(HALVES[top, bottom] for top, bottom in zip(upper, lower, strict=True)) for upper, lower in zip(rows[::2], rows[1::2], strict=True)]
+    pairs = zip(rows[::2], rows[1::2], strict=True)
+    return ["".join(HALVES[top, bottom] for top, bottom in zip(upper, lower, strict=True)) for upper, lower in pairs]
 
 
 def qr_text(data: str) -> Text:
