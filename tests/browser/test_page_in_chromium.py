@@ -143,6 +143,13 @@ async def test_a_whole_round_in_the_browser_beside_a_terminal_participant(hub, b
     await eventually(lambda: seat.id in hub.seat_conns, what="the seat connected again")
     assert await page.evaluate("JSON.parse(sessionStorage.getItem('crossroads.seat')).token") == token
 
+    # the connection drops (the server going away): the page reconnects by itself to the same seat
+    dropped = hub.seat_conns[seat.id]
+    await dropped.close(1001, "going away")
+    await eventually(lambda: hub.seat_conns.get(seat.id) not in (None, dropped), what="the page back on its seat")
+    await page.wait_for_selector("#connection:text-is('Connected')")
+    assert len(hub.session.seats) == seats_before
+
     # choose: the request addressed to the Middles shows beside the option at the terminal's
     # side; the page picks with the keyboard and confirms
     await advance(fac, hub, "choose")
