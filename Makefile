@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-browser lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,19 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2 -q
+
+$(VENV)/.installed-browser: $(VENV)/.installed-test pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,browser]'
+	touch $@
+
+# The participant page in a real browser: the distribution's Chromium, installed with apt when
+# it is missing and this runs as root (Playwright's own browser download is never used).
+CHROMIUM ?= /usr/bin/chromium
+
+test-browser: $(VENV)/.installed-browser
+	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; fi
+	CROSSROADS_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q -m browser -p no:xdist tests/browser
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check game server tests bench

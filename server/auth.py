@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from websockets.asyncio.server import ServerConnection
 
+from server import web
 from server.ratelimit import FailedJoins
 
 SECRET_FILE = "facilitator.secret"
@@ -131,7 +132,8 @@ class Gate:
                 return connection.respond(HTTPStatus.UNAUTHORIZED, "the facilitator secret is missing or wrong\n")
             self.admitted[connection] = Admitted("facilitator", address=address)
         elif path == "/v1/seat":
-            found = self.seat_by_token(bearer) if bearer else None
+            token = bearer or web.token_from_subprotocols(request.headers)  # a browser's way (server/web.py)
+            found = self.seat_by_token(token) if token else None
             if found is None:
                 return connection.respond(HTTPStatus.UNAUTHORIZED, "unknown or revoked seat token; join again with the code\n")
             code, seat = found
@@ -147,6 +149,8 @@ class Gate:
             self.pending[address] += 1
             self.pending_conns[connection] = address
             self.admitted[connection] = Admitted("join", address=address)
+        elif not web.is_websocket(request):
+            return web.page().respond(request)  # the participant page, for browsers
         else:
             return connection.respond(HTTPStatus.NOT_FOUND, "connect to /v1/join, /v1/seat or /v1/facilitator\n")
         return None

@@ -88,6 +88,7 @@ from server.journal import Journal
 from server.live import LiveSession
 from server.ratelimit import FailedJoins, RateLimit
 from server.rooms import FLUSH_INTERVAL, Outbox
+from server.web import select_subprotocol
 
 log = logging.getLogger("crossroads.server")
 
@@ -208,6 +209,7 @@ class Hub:
             host,
             port,
             process_request=self.gate.process_request,
+            select_subprotocol=select_subprotocol,
             max_size=MAX_FRAME,
             compression=None,
             ssl=ssl,

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, RichLog, Select, Static
 
 from game.tui.shared.bigtext import big
+from game.tui.shared.qr import BrowserJoinScreen, browser_address
 from game.tui.shared.text import PHASE_NAMES, SHORT_GROUPS, literal, spark
 from game.tui.shared.widgets import TimerBar, debrief_renderable
 
@@ -60,8 +61,10 @@ class ConsoleScreen(Screen[None]):
         Binding("l", "app.lock", "Lock lobby"),
         Binding("d", "app.debrief", "Debrief"),
         Binding("e", "app.end", "End"),
+        Binding("w", "browser_join", "Browser QR"),
         Binding("f1,question_mark", "app.help", "Help"),
     ]
+    join = ("", "")  # (address participants reach, join code), once a session is shown
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
@@ -88,6 +91,9 @@ class ConsoleScreen(Screen[None]):
         how = Text.assemble(
             ("Participants type:\n", "bold"),
             (f"  crossroads join {join_address} --code {session['code']}\n", "bold cyan"),
+            ("or open ", "bold"),
+            (browser_address(join_address, session["code"]), "bold cyan"),
+            (" in a browser (w: QR code)\n", "bold"),
             literal(session["title"], "italic"),
             "\n",
             (f"{PHASE_NAMES.get(session['phase'], session['phase'])}", "bold reverse"),
@@ -95,9 +101,15 @@ class ConsoleScreen(Screen[None]):
             ("lobby locked" if session["locked"] else "lobby open", "red" if session["locked"] else "green"),
         )
         self.query_one("#join-how", Static).update(how)
+        self.join = (join_address, session["code"])
         self.query_one(TimerBar).clock = session
         self.fill_roster(view)
         self.fill_chart(view)
+
+    def action_browser_join(self) -> None:
+        """The browser address and its QR code, for participants to scan."""
+        if self.join[1]:
+            self.app.push_screen(BrowserJoinScreen(*self.join))
 
     def fill_roster(self, view: dict[str, Any]) -> None:
         table = self.query_one("#roster", DataTable)

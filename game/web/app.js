@@ -1,0 +1,635 @@
+// Crossroads, the participant's page. It speaks docs/protocol.md over one WebSocket, as the
+// terminal app does, and receives the same group views. Every piece of text from the server
+// or from other people reaches the page as a text node (el() below): nothing is parsed as HTML.
+// The seat token travels as a WebSocket subprotocol, never in the address, and is kept in
+// sessionStorage: it survives a refresh, and a second tab joins as a second participant.
+
+const PROTOCOL = "crossroads.v1";
+const SEAT_KEY = "crossroads.seat";
+const NAME_KEY = "crossroads.name";
+const FINAL = {
+  4001: "The facilitator removed you from the session.",
+  4002: "This seat was opened in another window or tab.",
+  4003: "The session has ended. Thank you for playing.",
+};
+const PHASES = {
+  lobby: ["Lobby", "Waiting for the facilitator to start. You can already talk to your group."],
+  brief: ["Brief", "Read your side of the situation."],
+  talk: ["Talk", "Talk along the open channels, and ask other groups for what you need."],
+  choose: ["Choose", "Pick one option. You can change it until the timer ends."],
+  resolve: ["Resolving", "The round is being resolved…"],
+  reveal: ["Reveal", "See what changed, and why."],
+  timeout: ["Time-out", "Reflect: answer the prompts. Each answer is kept for the debrief."],
+  debrief: ["Debrief", "The whole system, as everyone played it."],
+  ended: ["Ended", "The session has ended. Thank you for playing."],
+};
+const LEVERS = { special_treatment: "special treatment", considerateness: "considerateness", interaction: "interaction", other: "other" };
+const TALK_PHASES = ["lobby", "talk", "choose", "debrief"];
+
+const $ = (id) => document.getElementById(id);
+
+/** A new element; string children become text nodes, never markup. */
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "for") node.htmlFor = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (["value", "checked", "disabled", "hidden", "maxLength"].includes(key)) node[key] = value;
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined && child !== false) node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+const state = {
+  ws: null,
+  view: null,
+  you: null,
+  messages: [],
+  refs: 0,
+  pending: new Map(), // id -> what was sent, to match its ack or error
+  unsent: new Map(), // a choice or answer made while the link was down, sent on reconnect
+  drafts: new Map(), // time-out answers being typed, kept across redraws
+  backoff: 300,
+  refusals: 0,
+  rendered: new Map(), // block name -> the data it was drawn from
+  stopped: false,
+};
+
+// -- storage -------------------------------------------------------------------------------
+
+function loadSeat() {
+  try {
+    return JSON.parse(sessionStorage.getItem(SEAT_KEY) || "null");
+  } catch {
+    return null;
+  }
+}
+function saveSeat(seat) { sessionStorage.setItem(SEAT_KEY, JSON.stringify(seat)); }
+function forgetSeat() { sessionStorage.removeItem(SEAT_KEY); }
+function codeFromAddress() { return decodeURIComponent(location.hash.slice(1)).replace(/[^A-Za-z0-9]/g, "").toUpperCase().slice(0, 6); }
+
+// -- the connection ------------------------------------------------------------------------
+
+function wsURL(path) { return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path; }
+
+function setConnection(text, down = false) {
+  const node = $("connection");
+  node.textContent = text;
+  node.classList.toggle("down", down);
+}
+
+function notice(text) {
+  const node = $("notice");
+  node.textContent = text;
+  node.hidden = !text;
+}
+
+function open(path, protocols, onWelcome) {
+  setConnection("Connecting…");
+  const ws = new WebSocket(wsURL(path), protocols);
+  state.ws = ws;
+  let welcomed = false;
+  ws.onmessage = (event) => {
+    let message;
+    try {
+      message = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    if (!welcomed) {
+      welcomed = true;
+      state.backoff = 300;
+      state.refusals = 0;
+      setConnection("Connected");
+      if (onWelcome) onWelcome(ws);
+    }
+    handle(message);
+  };
+  ws.onclose = (event) => {
+    if (state.ws !== ws) return;
+    state.ws = null;
+    failPending();
+    closed(event.code, welcomed, path);
+  };
+}
+
+function connectSeat() {
+  const seat = loadSeat();
+  if (!seat) return showJoin("");
+  showPlay();
+  open("/v1/seat", [PROTOCOL, "token." + seat.token], () => flushUnsent());
+}
+
+function closed(code, welcomed, path) {
+  if (FINAL[code]) {
+    state.stopped = true;
+    setConnection("Disconnected", true);
+    if (code !== 4002) forgetSeat();
+    notice(FINAL[code]);
+    if (code === 4001) showJoin(FINAL[code]);
+    return;
+  }
+  if (path === "/v1/join" && !loadSeat()) {
+    setConnection("Not connected", true);
+    joinFailed(code === 1008 ? "Too many join attempts from this address; wait a minute and try again."
+      : welcomed ? "The connection dropped before you joined; try again."
+        : "The Crossroads server cannot be reached; check your network and try again.");
+    return;
+  }
+  setConnection("Reconnecting…", true);
+  const retry = () => setTimeout(connectSeat, state.backoff);
+  state.backoff = Math.min(5000, state.backoff * 2);
+  if (welcomed || path !== "/v1/seat") return retry();
+  // The seat's handshake was refused or the server is down. A browser is not told which, so
+  // ask the server for this page: when it answers, the server is up and the token is unknown.
+  fetch("/", { cache: "no-store" }).then((answer) => {
+    if (answer.ok && ++state.refusals >= 2) {
+      forgetSeat();
+      showJoin("Your seat is no longer known to the server (the session may have ended, or it was restarted). Join again with the code.");
+      setConnection("Not connected", true);
+    } else retry();
+  }, retry);
+}
+
+function send(message) {
+  const ws = state.ws;
+  if (!ws || ws.readyState !== WebSocket.OPEN) {
+    if (message.type === "choose" || message.type === "answer") {
+      state.unsent.set(message.type + (message.prompt ?? ""), message);
+      notice("Not connected right now; it will be sent as soon as the connection is back.");
+    } else notice("Not connected right now; try again in a moment.");
+    return;
+  }
+  const id = ++state.refs;
+  state.pending.set(id, message);
+  ws.send(JSON.stringify({ ...message, id }));
+}
+
+function flushUnsent() {
+  const waiting = [...state.unsent.values()];
+  state.unsent.clear();
+  waiting.forEach(send);
+}
+
+function failPending() { state.pending.clear(); }
+
+// -- what the server says ------------------------------------------------------------------
+
+function handle(message) {
+  const sent = message.ref !== undefined ? state.pending.get(message.ref) : undefined;
+  if (sent) state.pending.delete(message.ref);
+  switch (message.type) {
+    case "joined": {
+      const seat = { code: $("code").value.trim().toUpperCase(), name: $("name").value.trim(), seat: message.seat, token: message.token };
+      saveSeat(seat);
+      localStorage.setItem(NAME_KEY, seat.name);
+      showPlay();
+      break;
+    }
+    case "view":
+      state.view = message.view;
+      state.messages = [...(message.view.messages || [])];
+      renderAll();
+      break;
+    case "you":
+      state.you = message.you;
+      renderAll();
+      break;
+    case "ack":
+      if (message.you) state.you = message.you;
+      if (sent && sent.type === "answer") state.drafts.delete(String(sent.prompt));
+      if (sent) acknowledged(sent);
+      renderAll();
+      break;
+    case "clock":
+      if (state.view) Object.assign(state.view.session, message.session);
+      renderStatus();
+      break;
+    case "progress":
+      if (state.view) state.view.progress = { chosen: message.chosen, of: message.of };
+      renderBlocks();
+      break;
+    case "message":
+      state.messages.push(message.message);
+      $("messages").append(messageItem(message.message));
+      scrollMessages();
+      break;
+    case "error":
+      if (sent && sent.type === "join") joinFailed(message.message);
+      else notice(message.message);
+      break;
+  }
+}
+
+function acknowledged(sent) {
+  notice("");
+  if (sent.type === "answer") state.saved = sent.prompt;
+}
+
+// -- joining -------------------------------------------------------------------------------
+
+function showJoin(why) {
+  $("join").hidden = false;
+  $("play").hidden = true;
+  $("join-notice").textContent = why || "";
+  if (!$("code").value) $("code").value = codeFromAddress();
+  if (!$("name").value) $("name").value = localStorage.getItem(NAME_KEY) || "";
+  $("join-button").disabled = false;
+  ($("code").value ? $("name") : $("code")).focus();
+  setConnection(why ? "Not connected" : "Not joined yet", Boolean(why));
+}
+
+function showPlay() {
+  $("join").hidden = true;
+  $("play").hidden = false;
+}
+
+function joinFailed(text) {
+  $("join-error").textContent = text;
+  $("join-button").disabled = false;
+  $("name").focus();
+}
+
+function submitJoin(event) {
+  event.preventDefault();
+  const code = $("code").value.trim().toUpperCase();
+  const name = $("name").value.trim();
+  $("code").value = code;
+  if (!/^[A-Z0-9]{6}$/.test(code)) return joinFailed("The join code has 6 letters and digits; it is on the facilitator's screen.") || $("code").focus();
+  if (!name) return joinFailed("Type the name the others will see.");
+  $("join-error").textContent = "";
+  $("join-button").disabled = true;
+  state.stopped = false;
+  open("/v1/join", [PROTOCOL], (ws) => {
+    const id = ++state.refs;
+    state.pending.set(id, { type: "join" });
+    ws.send(JSON.stringify({ type: "join", code, name, id }));
+  });
+}
+
+// -- drawing -------------------------------------------------------------------------------
+
+function groupName(group) { return (state.view && state.view.groups[group]) || group; }
+function fixed(value) { return Number(value).toFixed(1); }
+function signed(value) { return Math.abs(value) < 0.05 ? "0.0" : (value > 0 ? "+" : "") + Number(value).toFixed(1); }
+function percent(share) { return Math.round(share * 100) + "%"; }
+
+function renderAll() {
+  renderStatus();
+  renderTalk();
+  renderBlocks();
+}
+
+function renderStatus() {
+  const view = state.view;
+  if (!view) return;
+  const session = view.session;
+  const [title, hint] = PHASES[session.phase] || [session.phase, ""];
+  const round = session.round ? `Round ${session.round} of ${session.rounds}` : `${session.rounds} rounds`;
+  $("where").textContent = `Organisation ${view.org + 1} · ${view.group_name} · ${round} · ${title}`;
+  $("phase-title").textContent = title + (session.round && session.phase !== "lobby" ? `, round ${session.round}` : "");
+  $("hint").textContent = hint;
+  document.title = `${title} · Crossroads`;
+  tick();
+}
+
+function tick() {
+  const session = state.view && state.view.session;
+  if (!session) return;
+  let remaining = null;
+  let label = "";
+  if (session.paused) {
+    remaining = session.remaining;
+    label = remaining === null || remaining === undefined ? "paused" : `paused, ${clock(remaining)} left`;
+  } else if (session.deadline) {
+    remaining = Math.max(0, session.deadline - Date.now() / 1000);
+    label = `${clock(remaining)} left`;
+  }
+  $("clock").hidden = !label;
+  $("timer-text").textContent = label;
+  const bar = $("timer-bar");
+  bar.max = session.duration || 1;
+  bar.value = session.duration && remaining !== null ? Math.max(0, session.duration - remaining) : 0;
+}
+
+function clock(seconds) {
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+function renderTalk() {
+  const view = state.view;
+  if (!view) return;
+  const pattern = view.pattern;
+  const targets = [view.group, ...pattern.talk_to];
+  draw("channels", [pattern, view.groups], () => [
+    el("dt", {}, "Structure"), el("dd", {}, pattern.label),
+    el("dt", {}, "You can talk to"), el("dd", {}, [groupName(view.group) + " (your group)", ...pattern.talk_to.map(groupName)].join(", ")),
+    el("dt", {}, "You hear from"), el("dd", {}, pattern.hear_from.map(groupName).join(", ") || "nobody outside your group"),
+    el("dt", {}, "Closed to you"), el("dd", {}, pattern.closed_to.map(groupName).join(", ") || "none"),
+  ], $("channels"));
+  draw("to", targets, () => targets.map((g) => el("option", { value: g }, groupName(g) + (g === view.group ? " (your group)" : ""))), $("to"));
+  draw("messages", [view.session.code, view.messages], () => state.messages.map(messageItem), $("messages"));
+  const open = TALK_PHASES.includes(view.session.phase);
+  $("say").disabled = !open;
+  $("say-button").disabled = !open;
+  $("say").placeholder = open ? "Say something to the group you pick" : "Talk opens in the talk phase";
+  scrollMessages();
+}
+
+function messageItem(message) {
+  const route = ` (${groupName(message.from)} → ${groupName(message.to)})`;
+  let text = message.text;
+  if (message.request !== undefined) text = message.request ? `asks: ${message.label}` : "withdraws the request";
+  return el("li", {}, el("strong", {}, message.name), el("span", { class: "route" }, route), ": ", text);
+}
+
+function scrollMessages() {
+  const box = $("messages");
+  box.scrollTop = box.scrollHeight;
+}
+
+/** Redraw one part only when its data changed, so typing, focus and selections survive updates. */
+function draw(name, data, build, into) {
+  const key = JSON.stringify(data);
+  if (state.rendered.get(name) === key && into.isConnected) return false;
+  state.rendered.set(name, key);
+  const focused = document.activeElement && into.contains(document.activeElement) ? document.activeElement.id : "";
+  into.replaceChildren(...build());
+  if (focused && $(focused)) $(focused).focus();
+  return true;
+}
+
+function block(name) {
+  let node = $("block-" + name);
+  if (!node) node = el("div", { id: "block-" + name });
+  return node;
+}
+
+function renderBlocks() {
+  const view = state.view;
+  if (!view) return;
+  const phase = view.session.phase;
+  const parts = [];
+  const add = (name, data, build) => {
+    const node = block(name);
+    draw(name, data, build, node);
+    parts.push(node);
+  };
+  if (phase === "lobby") add("lobby", [view.roster, view.group_name, view.brief], lobby);
+  if (["brief", "talk", "choose"].includes(phase)) add("card", [view.card, view.brief], card);
+  if (phase === "choose") add("choose", [view.card, view.requests, view.session.round, state.you && state.you.choice], choose);
+  if (phase === "choose") add("progress", [view.progress], () => [el("p", { role: "status" }, `${view.progress.chosen} of ${view.progress.of} have chosen.`)]);
+  if (["talk", "choose"].includes(phase)) add("ask", [view.askable, view.requests, state.you && state.you.name, view.session.round], ask);
+  if (phase === "talk") add("asked", [view.requests, view.group], askedOfUs);
+  if (phase === "reveal") add("reveal", [view.changes, view.shifts, view.requests], reveal);
+  if (["brief", "talk", "choose", "reveal", "timeout"].includes(phase)) add("metrics", [view.metrics, view.changes], metrics);
+  if (phase === "timeout") add("timeout", [view.prompts, state.you && state.you.answers, state.saved], timeout);
+  if (phase === "debrief" || phase === "ended") add("debrief", [view.debrief, view.metrics], debrief);
+  const blocks = $("blocks");
+  if (parts.length !== blocks.children.length || parts.some((p, i) => blocks.children[i] !== p)) blocks.replaceChildren(...parts);
+}
+
+function paragraphs(text) {
+  return String(text || "").split(/\n\s*\n/).map((p) => p.split(/\s+/).join(" ").trim()).filter(Boolean).map((p) => el("p", {}, p));
+}
+
+function lobby() {
+  const view = state.view;
+  return [
+    el("h2", {}, "Your group: " + view.group_name),
+    ...paragraphs(view.brief),
+    el("h2", {}, "Who is here"),
+    el("ul", {}, Object.entries(view.roster).map(([g, names]) => el("li", {}, `${groupName(g)}: `, names.join(", ") || "bots"))),
+  ];
+}
+
+function card() {
+  const view = state.view;
+  const parts = [el("h2", {}, "Your group: " + view.group_name), ...paragraphs(view.brief)];
+  if (view.card) parts.push(el("div", { class: "card" }, el("h2", {}, view.card.title), view.card.text.flatMap(paragraphs)));
+  return parts;
+}
+
+function myRequest(to) {
+  const name = state.you && state.you.name;
+  return state.view.requests.find((r) => r.from === state.view.group && r.to === to && (r.names || []).includes(name));
+}
+
+function ask() {
+  const view = state.view;
+  const groups = Object.keys(view.askable || {});
+  if (!groups.length) return [el("h2", {}, "Requests"), el("p", { class: "muted" }, "No group you can reach has options to ask for this round.")];
+  const parts = [el("h2", {}, "Ask another group")];
+  for (const group of groups) {
+    const id = "ask-" + group;
+    const mine = myRequest(group);
+    const current = $(id) ? $(id).value : mine && mine.option;
+    const select = el("select", { id }, view.askable[group].map((o) => el("option", { value: o.id, selected: current === o.id }, o.label)));
+    const form = el("form", { class: "ask", novalidate: true, onsubmit: (e) => {
+      e.preventDefault();
+      send({ type: "request", round: view.session.round, to: group, option: select.value });
+    } },
+    el("p", {}, el("label", { for: id }, `Ask ${groupName(group)} to`), select),
+    el("p", { class: "actions" },
+      el("button", { type: "submit", id: "ask-send-" + group }, mine ? "Change request" : "Ask"),
+      mine ? el("button", { type: "button", class: "secondary", id: "ask-withdraw-" + group,
+        onclick: () => send({ type: "request", round: view.session.round, to: group, option: "" }) }, "Withdraw") : null));
+    parts.push(form);
+    if (mine) parts.push(el("p", { role: "status" }, `Your request to ${groupName(group)}: ${mine.label}`));
+  }
+  return parts;
+}
+
+function requestLine(r) {
+  const who = r.names && r.names.length ? ` (${r.names.join(", ")})` : "";
+  const granted = r.granted !== undefined ? ` — granted by ${percent(r.granted)} of them` : "";
+  return `${groupName(r.from)}${who} asked ${groupName(r.to)}: ${r.label}${granted}`;
+}
+
+function askedOfUs() {
+  const view = state.view;
+  const ours = view.requests.filter((r) => r.to === view.group);
+  return [el("h2", {}, "Asked of your group"),
+    ours.length ? el("ul", {}, ours.map((r) => el("li", {}, requestLine(r)))) : el("p", { class: "muted" }, "Nobody has asked your group for anything this round.")];
+}
+
+function choose() {
+  const view = state.view;
+  const options = (view.card && view.card.options) || [];
+  if (!options.length) return [el("p", { class: "muted" }, "Your group has no choice to make on this card.")];
+  const picked = document.querySelector("#choose-form input[name=option]:checked");
+  const chosen = picked ? picked.value : state.you && state.you.choice;
+  const items = options.map((o, i) => {
+    const id = "option-" + i;
+    const asks = view.requests.filter((r) => r.to === view.group && r.option === o.id);
+    return el("div", { class: "option" },
+      el("input", { type: "radio", name: "option", id, value: o.id, checked: chosen ? chosen === o.id : false }),
+      el("label", { for: id }, o.label, o.default ? " (stands if you do not choose)" : ""),
+      o.description ? el("p", { class: "detail muted" }, o.description) : null,
+      ...asks.map((r) => el("p", { class: "asked" }, `Asked for by ${groupName(r.from)}${r.names && r.names.length ? " (" + r.names.join(", ") + ")" : ""}`)));
+  });
+  const form = el("form", { id: "choose-form", novalidate: true, onsubmit: (e) => {
+    e.preventDefault();
+    const picked = form.querySelector("input[name=option]:checked");
+    if (!picked) return notice("Pick an option first.");
+    send({ type: "choose", round: view.session.round, option: picked.value });
+  } },
+  el("fieldset", {}, el("legend", {}, "Your choice"), items),
+  el("p", {}, el("button", { type: "submit", id: "choose-button" }, "Confirm my choice")));
+  const label = options.find((o) => o.id === (state.you && state.you.choice));
+  const status = el("p", { role: "status", id: "choice-status", class: label ? "good" : "" },
+    label ? `Your choice is recorded: ${label.label}. You can change it until the timer ends.` : "You have not chosen yet.");
+  return [form, status];
+}
+
+function reveal() {
+  const view = state.view;
+  const parts = [el("h2", {}, "What changed, and why")];
+  parts.push(view.changes.length ? el("ul", {}, view.changes.map((c) => {
+    const late = c.decided && c.decided !== c.round ? `, decided in round ${c.decided}` : "";
+    return el("li", {}, el("strong", {}, `${signed(c.delta)} ${c.label}`), ` [${LEVERS[c.lever] || c.lever}${late}] `, c.explain);
+  })) : el("p", { class: "muted" }, "No change you can see this round."));
+  if (view.shifts && view.shifts.length) {
+    parts.push(el("h2", {}, "How the structure changed"),
+      el("ul", {}, view.shifts.map((s) => el("li", {}, el("strong", {}, s.text), s.explain ? ". " + s.explain : ""))));
+  }
+  if (view.requests && view.requests.length) {
+    parts.push(el("h2", {}, "Requests this round"), el("ul", {}, view.requests.map((r) => el("li", {}, requestLine(r)))));
+  }
+  return parts;
+}
+
+function metrics() {
+  const view = state.view;
+  const changes = {};
+  for (const c of view.changes || []) changes[c.metric] = (changes[c.metric] || 0) + c.delta;
+  const rows = Object.entries(view.metrics).map(([name, m]) => {
+    const delta = changes[name] || 0;
+    const good = (delta > 0) === ((m.better || "higher") === "higher");
+    return el("tr", {}, el("th", { scope: "row" }, m.label), el("td", { class: "num" }, fixed(m.value)),
+      el("td", { class: "num " + (Math.abs(delta) < 0.05 ? "" : good ? "good" : "bad") }, signed(delta)),
+      el("td", {}, (m.trend || []).map((v) => Math.round(v)).join(" → ")));
+  });
+  if (!rows.length) return [];
+  return [el("div", { class: "table-wrap" }, el("table", {}, el("caption", {}, "What your group can see"),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Metric"), el("th", { scope: "col", class: "num" }, "Now"),
+      el("th", { scope: "col", class: "num" }, "Last change"), el("th", { scope: "col" }, "Over the rounds"))),
+    el("tbody", {}, rows)))];
+}
+
+function timeout() {
+  const view = state.view;
+  const prompts = view.prompts || [];
+  if (!prompts.length) return [el("p", {}, "No prompts for your group this time.")];
+  const answers = (state.you && state.you.answers) || {};
+  return prompts.map((prompt, i) => {
+    const key = String(i);
+    const area = el("textarea", { id: "answer-" + i, maxLength: 2000, value: state.drafts.get(key) ?? answers[key] ?? "",
+      oninput: () => state.drafts.set(key, area.value) });
+    const saved = answers[key] !== undefined && !state.drafts.has(key);
+    return el("form", { class: "prompt", novalidate: true, onsubmit: (e) => {
+      e.preventDefault();
+      send({ type: "answer", prompt: i, text: area.value });
+    } },
+    el("label", { for: "answer-" + i }, prompt), area,
+    el("p", {}, el("button", { type: "submit", id: "save-" + i }, "Save answer"), " ",
+      el("span", { role: "status", class: saved ? "answer-saved" : "" }, saved ? "Saved." : "")));
+  });
+}
+
+// -- the debrief ---------------------------------------------------------------------------
+
+// The charts are drawn by the small function below as inline SVG: a line chart of a few
+// series needs no library, and a library would cost more than this whole page's budget of
+// 150 KB and load code the page does not control.
+function lineChart(title, series, low, high) {
+  const W = 480, H = 200, L = 36, R = 8, T = 8, B = 24;
+  const n = Math.max(...series.map((s) => s.values.length), 2);
+  const x = (i) => L + (i * (W - L - R)) / (n - 1);
+  const y = (v) => T + (1 - (v - low) / (high - low || 1)) * (H - T - B);
+  const svg = (tag, attrs, ...kids) => {
+    const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+    node.append(...kids);
+    return node;
+  };
+  const summary = series.map((s) => `${s.label}: ${s.values.map((v) => Math.round(v)).join(", ")}`).join("; ");
+  const chart = svg("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${title}, after each round. ${summary}` });
+  for (const v of [low, (low + high) / 2, high]) {
+    chart.append(svg("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: "#c5ccd3" }),
+      svg("text", { x: L - 4, y: y(v) + 4, "text-anchor": "end" }, String(Math.round(v))));
+  }
+  for (let i = 0; i < n; i++) chart.append(svg("text", { x: x(i), y: H - 6, "text-anchor": "middle" }, i === 0 ? "start" : `R${i}`));
+  series.forEach((s, k) => {
+    const points = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+    chart.append(svg("polyline", { points, fill: "none", class: "c" + (k % 5), "stroke-width": 2.5, "stroke-dasharray": ["", "6 3", "2 3", "8 3 2 3", "1 1"][k % 5] }));
+  });
+  const legend = el("ul", { class: "legend" }, series.map((s, k) => el("li", {}, el("span", { class: "swatch c" + (k % 5), "aria-hidden": "true" }), s.label)));
+  return el("figure", {}, el("figcaption", {}, title), chart, legend);
+}
+
+function table(caption, head, rows) {
+  return el("div", { class: "table-wrap" }, el("table", {}, el("caption", {}, caption),
+    el("thead", {}, el("tr", {}, head.map((h, i) => el("th", { scope: "col", class: i ? "num" : "" }, h)))),
+    el("tbody", {}, rows.map((r) => el("tr", {}, r.map((c, i) => (i ? el("td", { class: "num" }, c) : el("th", { scope: "row" }, c))))))));
+}
+
+function debrief() {
+  const view = state.view;
+  const d = view.debrief;
+  if (!d) return [el("p", {}, "The debrief is being prepared…")];
+  const orgName = (o) => `Organisation ${o.org + 1} (${o.pattern})`;
+  const parts = [el("h2", {}, "Where each organisation ended")];
+  parts.push(table("Start → end", ["Metric", ...d.orgs.map(orgName)], Object.entries(d.metrics).map(([name, m]) =>
+    [m.label, ...d.orgs.map((o) => `${Math.round(o.history.length ? o.history[0][name] : o.metrics[name])} → ${Math.round(o.metrics[name])}`)])));
+  for (const [name, m] of Object.entries(d.metrics)) {
+    parts.push(el("h2", {}, m.label));
+    const values = d.orgs.flatMap((o) => o.history.map((h) => h[name]));
+    const bounds = (view.metrics[name] && view.metrics[name].bounds) || [Math.min(...values), Math.max(...values)];
+    parts.push(lineChart(`${m.label} over the rounds`, d.orgs.map((o) => ({ label: orgName(o), values: o.history.map((h) => h[name]) })), bounds[0], bounds[1]));
+    parts.push(table(`${m.label}: change by lever`, ["Lever", ...d.orgs.map(orgName)], Object.keys(LEVERS).map((lever) =>
+      [LEVERS[lever], ...d.orgs.map((o) => signed((o.by_lever[name] || {})[lever] || 0))])));
+  }
+  const cf = d.orgs.flatMap((o) => o.counterfactuals.map((c) => [`${orgName(o)}: ${c.description}`,
+    ...Object.keys(d.metrics).map((m) => `${Math.round(o.metrics[m])} vs ${Math.round(c.metrics[m])}`)]));
+  if (cf.length) parts.push(el("h2", {}, "Counterfactuals"), table("The same choices, another structure (played vs instead)", ["Instead", ...Object.values(d.metrics).map((m) => m.label)], cf));
+  parts.push(el("h2", {}, "Conversations"), el("ul", {}, d.orgs.map((o) => el("li", {}, `${orgName(o)}: `,
+    Object.entries(o.channels).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(", ") || "no messages",
+    o.silent.length ? `; silent: ${o.silent.join(", ")}` : ""))));
+  if (d.answers && d.answers.length) {
+    parts.push(el("h2", {}, "Time-out answers"), el("ul", {}, d.answers.map((a) => el("li", {},
+      el("strong", {}, `${a.name} (${groupName(a.group)}, organisation ${a.org + 1}, round ${a.round})`), ": ",
+      ((d.prompts[a.group] || [])[a.prompt] ? `${d.prompts[a.group][a.prompt]} — ` : ""), a.text))));
+  }
+  if (d.questions && d.questions.length) parts.push(el("h2", {}, "Questions for the room"), el("ul", {}, d.questions.map((q) => el("li", {}, q))));
+  return parts;
+}
+
+// -- start ---------------------------------------------------------------------------------
+
+function start() {
+  $("join-form").addEventListener("submit", submitJoin);
+  $("say-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = $("say").value.trim();
+    if (!text) return;
+    send({ type: "say", to: $("to").value, text });
+    $("say").value = "";
+  });
+  setInterval(tick, 1000);
+  const seat = loadSeat();
+  const code = codeFromAddress();
+  if (seat && (!code || code === seat.code)) connectSeat();
+  else {
+    if (seat) forgetSeat(); // the address names another session
+    showJoin("");
+  }
+}
+
+start();
