@@ -60,12 +60,13 @@ from game.core.session import (
     group_view,
     new_code,
     personal,
+    projector_view,
     replay,
     token_hash,
 )
 from game.core.session.setup import org_patterns
 from game.deckfiles import bundled_decks
-from server.auth import SECRET_FILE, Gate, load_or_create_secret
+from server.auth import PROJECTOR_FILE, SECRET_FILE, Gate, load_or_create_secret
 from server.commit import Committed, GroupCommit, settle_future
 from server.heap import release_heap, settle_heap
 from server.journal import Journal
@@ -97,13 +98,17 @@ class Hub:
         self.data_dir = Path(data_dir)
         self.secret = load_or_create_secret(self.data_dir)
         self.secret_path = self.data_dir / SECRET_FILE
+        self.projector_token = load_or_create_secret(self.data_dir, PROJECTOR_FILE)
+        self.projector_path = self.data_dir / PROJECTOR_FILE
         self.journal = Journal(self.data_dir / "journal.sqlite")
         self.frame_rate, self.frame_burst = frame_rate, frame_burst
         self.code_factory = code_factory or new_code  # tests inject a fixed code
         self.session: Session | None = None
         self.stats = {"frames": 0, "refused": 0, "committed": 0, "commits": 0, "dropped_slow": 0}
         self.joins = JoinLimits(joins_per_minute)
-        self.gate = Gate(self.secret, self.joins, lambda token: self.session.seat_by_token(token) if self.session else None)
+        self.gate = Gate(
+            self.secret, self.joins, lambda token: self.session.seat_by_token(token) if self.session else None, self.projector_token
+        )
         self.commits = GroupCommit(self.journal, self.stats)
         self.rooms = Rooms(lambda: self.session, write_limit, flush_interval, self.stats)
         self.timer = PhaseTimer(self.on_deadline)
@@ -184,6 +189,8 @@ class Hub:
                     await self.serve_seat(ws, seat_id, limit, fresh=True)
             elif role == "seat":
                 await self.serve_seat(ws, seat_id, limit)
+            elif role == "projector":
+                await self.serve_projector(ws, limit)
         except ConnectionClosed:
             pass
         except Exception as exc:  # noqa: BLE001 - a bug must cost one connection, not the server
@@ -283,6 +290,16 @@ class Hub:
             self.rooms.reply(ws, messages.ack_with_you(ref, command.TYPE, personal(session, session.seats[seat_id])))
         else:
             self.rooms.reply(ws, messages.ack(ref, command.TYPE))
+
+    async def serve_projector(self, ws: ServerConnection, limit: RateLimit) -> None:
+        """The room's screen: the projector view alone (no names, no messages, no metric before
+        the debrief), sent again whenever it changes; it may only ping."""
+        self.rooms.projector_conns.add(ws)
+        self.rooms.reply(ws, messages.welcome_projector())
+        if self.session:
+            self.rooms.reply(ws, messages.projector_view(projector_view(self.session)))
+        async for frame in ws:
+            self.command(ws, frame, limit, {"ping": Ping})
 
     async def serve_facilitator(self, ws: ServerConnection, limit: RateLimit) -> None:
         reply = self.rooms.reply

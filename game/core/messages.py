@@ -32,6 +32,7 @@ class Progress(TypedDict):
 
 
 class Personal(TypedDict):
+    note: str  # what the participant is told about their seat ("" when nothing to tell)
     seat: str
     name: str
     org: int
@@ -124,6 +125,11 @@ class FacilitatorViewMessage(TypedDict):
     view: FacilitatorView
 
 
+class ProjectorViewMessage(TypedDict):
+    type: Literal["projector_view"]
+    view: dict[str, Any]  # game.core.session.views.projector_view: no name, message or metric before the debrief
+
+
 class Pong(TypedDict):
     type: Literal["pong"]
     ref: Ref
@@ -139,6 +145,14 @@ def welcome_seat(seat: str) -> Welcome:
 
 def welcome_facilitator(decks: list[str], session: str | None) -> Welcome:
     return {"type": "welcome", "protocol": PROTOCOL_VERSION, "role": "facilitator", "decks": decks, "session": session}
+
+
+def welcome_projector() -> Welcome:
+    return {"type": "welcome", "protocol": PROTOCOL_VERSION, "role": "projector"}
+
+
+def projector_view(view: dict[str, Any]) -> ProjectorViewMessage:
+    return {"type": "projector_view", "view": view}
 
 
 def joined(ref: Ref, seat: str, token: str) -> Joined:
