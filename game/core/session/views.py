@@ -15,6 +15,7 @@ from game.core.session.debrief import change_view, debrief, requests_view, shift
 from game.core.session.inputs import request_shares
 from game.core.session.phases import TIMED_PHASES
 from game.core.session.state import Seat, Session
+from game.core.story import archive
 
 
 def progress(session: Session, org: int) -> Progress:
@@ -374,7 +375,8 @@ def facilitator_view(
         ],
     }
     if session.phase in ("debrief", "ended"):
-        view["debrief"] = debrief(session)
+        summary = view["debrief"] = debrief(session)
+        view["archive"] = archive(session, summary)  # names, messages and every answer: for the exports
     return view
 
 
