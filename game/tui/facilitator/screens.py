@@ -68,7 +68,7 @@ class DebriefScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         story = self.debrief["story"]
-        title = f"Debrief: {story['title']}" + ("  (read-only, from the journal)" if self.read_only else "")
+        title = f"Debrief: {story['title']}" + ("  (read-only)" if self.read_only else "")
         yield Static(Text(title, style="bold"), id="debrief-title")
         yield StoryView(story, id="story")
         keys = [k for k in DEBRIEF_KEYS if not (self.read_only and k[0] in ("a", "Esc"))]

@@ -28,7 +28,7 @@ from game.tui.shared.text import PHASE_NAMES, literal
 from game.tui.shared.widgets import TimerBar
 
 PHASE_LINES = {
-    "lobby": "Join now: type the line below in your terminal.",
+    "lobby": "Join now: type the line above in your terminal.",
     "brief": "Read your side of the situation.",
     "talk": "Talk along the channels your organisation has open.",
     "choose": "Choose: the default stands for whoever does not.",
