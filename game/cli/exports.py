@@ -69,7 +69,8 @@ def debrief(data_dir: str, code: str) -> None:
 @click.option(
     "--token-file", default=None, help="File holding the projector token (or the facilitator secret) [default: the local server's]."
 )
-def project(url: str, token_file: str | None) -> None:
+@click.option("--join", "join_at", multiple=True, help="The address the room types (HOST:PORT), if not URL's; may be repeated.")
+def project(url: str, token_file: str | None, join_at: tuple[str, ...]) -> None:
     """Show the room's screen for the session at URL: the join code in large type, the timer and
     how many have chosen; in the debrief, one section at a time (arrow keys).
 
@@ -88,4 +89,4 @@ def project(url: str, token_file: str | None) -> None:
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    ProjectorApp(url, token).run()
+    ProjectorApp(url, token, join=list(join_at)).run()

@@ -147,7 +147,7 @@ def projector_on(tmp_path, phase_steps: int):
         await wait_for(pilot, lambda: pilot.app.view and (want is None or pilot.app.view["session"]["phase"] == want), timeout=15)
         await pilot.pause(0.5)
 
-    app = ProjectorApp("127.0.0.1:1", "", addresses=["192.0.2.2"])
+    app = ProjectorApp("127.0.0.1:1", "", join=["192.0.2.2:8765"])  # the server's port is random
     app.server_for_test = EmbeddedServer(tmp_path / "p", code_factory=lambda: "TEST34")
     app.run_link = _deferred(app.run_link)
     return app, run_before

@@ -395,9 +395,10 @@ def choice_counts(session: Session, org_index: int) -> dict[str, list[dict[str, 
 
 
 def answered(session: Session) -> dict[str, int]:
-    """How many of the seats with prompts have answered at least one this round."""
-    seats = [s for s in session.active_seats() if not s.bot and session.deck.groups[s.group].timeout]
+    """How many of the seats with prompts have answered at least one this round (a seat handed
+    to a bot counts once its person answers)."""
     done = {seat for seat, r, _ in session.answers if r == session.round}
+    seats = [s for s in session.active_seats() if session.deck.groups[s.group].timeout and (not s.bot or s.id in done)]
     return {"answered": sum(1 for s in seats if s.id in done), "of": len(seats)}
 
 

@@ -115,9 +115,10 @@ class ProjectorApp(App[None]):
     CSS_PATH = "projector.tcss"
     BINDINGS = [Binding("ctrl+q,q", "quit", "Quit", priority=True)]
 
-    def __init__(self, url: str, token: str, *, addresses: list[str] | None = None) -> None:
+    def __init__(self, url: str, token: str, *, addresses: list[str] | None = None, join: list[str] | None = None) -> None:
         super().__init__()
         self.url, self.token, self.addresses = url, token, addresses
+        self.join = join or []  # "host:port" the room types, when it is not the address the projector uses
         self.view: dict[str, Any] = {}
         self.link: Link | None = None
         self.connection = "connecting"
@@ -166,7 +167,9 @@ class ProjectorApp(App[None]):
         if isinstance(self.screen, StoryScreen):
             self.pop_screen()
         if isinstance(self.screen, RoomScreen):
-            self.screen.show(view, room_join_line(self.url, view["session"]["code"], self.addresses))
+            code = view["session"]["code"]
+            lines = [f"crossroads join {a} --code {code}" for a in self.join] or room_join_line(self.url, code, self.addresses)
+            self.screen.show(view, lines)
 
     async def action_quit(self) -> None:
         if self.link is not None:
