@@ -235,6 +235,8 @@ class StoryView(Widget, can_focus=True):
     BINDINGS = [
         Binding("right,pagedown,space", "page(1)", "Next section", show=False),
         Binding("left,pageup", "page(-1)", "Previous section", show=False),
+        Binding("down", "scroll_section(1)", "Scroll down", show=False),
+        Binding("up", "scroll_section(-1)", "Scroll up", show=False),
     ]
     page: reactive[int] = reactive(0)
 
@@ -269,7 +271,7 @@ class StoryView(Widget, can_focus=True):
     def show_page(self) -> None:
         title, body = self.parts[self.page]
         self.query_one("#story-page-title", Static).update(
-            Text.assemble((title, "bold"), (f"   {self.page + 1} of {len(self.parts)}  ·  ← → to page", "dim"))
+            Text.assemble((title, "bold"), (f"   {self.page + 1} of {len(self.parts)}  ·  ← → to page, ↑ ↓ to scroll", "dim"))
         )
         holder = self.query_one("#story-page", Vertical)
         holder.remove_children()
@@ -282,6 +284,12 @@ class StoryView(Widget, can_focus=True):
             self.query_one("#story-scroll", VerticalScroll).scroll_page_down() if step > 0 else self.query_one(
                 "#story-scroll", VerticalScroll
             ).scroll_page_up()
+
+    def action_scroll_section(self, step: int) -> None:
+        """Up and down scroll what is on show: the page (paged) or the whole story."""
+        for scroll in self.query(VerticalScroll).results(VerticalScroll):
+            scroll.scroll_relative(y=step * 3)
+            return
 
     def section_titles(self) -> list[str]:
         return [title for title, _ in self.parts]
