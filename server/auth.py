@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection
 
@@ -26,13 +26,14 @@ from server import web
 from server.ratelimit import FailedJoins
 
 SECRET_FILE = "facilitator.secret"
+PROJECTOR_FILE = "projector.secret"  # a read-only token for the room's screen
 
 
 class Admitted(NamedTuple):
     """What the handshake let in: the role, the seat and its session's code (for a seat), and
     the client's address."""
 
-    role: str  # "facilitator" | "seat" | "join" | "" (not admitted)
+    role: str  # "facilitator" | "projector" | "seat" | "join" | "" (not admitted)
     seat: str = ""
     code: str = ""
     address: str = ""
@@ -46,10 +47,11 @@ def private_folder(folder: Path) -> None:
         os.chmod(folder, 0o700)
 
 
-def load_or_create_secret(data_dir: Path) -> str:
-    """The facilitator secret, created with ``secrets`` on first start, readable only by its owner."""
+def load_or_create_secret(data_dir: Path, name: str = SECRET_FILE) -> str:
+    """The facilitator secret (or, by ``name``, the projector token), created with ``secrets``
+    on first start, readable only by its owner."""
     private_folder(data_dir)
-    path = data_dir / SECRET_FILE
+    path = data_dir / name
     if path.exists():
         if path.stat().st_mode & 0o077:
             os.chmod(path, 0o600)
@@ -111,8 +113,10 @@ class Gate:
         *,
         pending_per_address: int = 50,
         trusted_proxies: tuple[Network, ...] = (),
+        projector: str = "",
     ) -> None:
         self.secret = secret
+        self.projector = projector
         self.failed_joins = failed_joins
         self.seat_by_token = seat_by_token  # token -> (join code, seat id)
         self.pending_per_address = pending_per_address
@@ -131,6 +135,13 @@ class Gate:
             if not bearer or not hmac.compare_digest(bearer.encode(), self.secret.encode()):
                 return connection.respond(HTTPStatus.UNAUTHORIZED, "the facilitator secret is missing or wrong\n")
             self.admitted[connection] = Admitted("facilitator", address=address)
+        elif path == "/v1/projector":
+            # the room's screen: the projector token, or the facilitator's secret, which may do more
+            tokens = [t for t in (self.projector, self.secret) if t]
+            if not bearer or not any(hmac.compare_digest(bearer.encode(), t.encode()) for t in tokens):
+                return connection.respond(HTTPStatus.UNAUTHORIZED, "the projector token is missing or wrong\n")
+            code = parse_qs(urlsplit(request.path).query).get("code", [""])[0].strip().upper()
+            self.admitted[connection] = Admitted("projector", code=code, address=address)
         elif path == "/v1/seat":
             token = bearer or web.token_from_subprotocols(request.headers)  # a browser's way (server/web.py)
             found = self.seat_by_token(token) if token else None
@@ -152,7 +163,7 @@ class Gate:
         elif not web.is_websocket(request):
             return web.page().respond(request)  # the participant page, for browsers
         else:
-            return connection.respond(HTTPStatus.NOT_FOUND, "connect to /v1/join, /v1/seat or /v1/facilitator\n")
+            return connection.respond(HTTPStatus.NOT_FOUND, "connect to /v1/join, /v1/seat, /v1/facilitator or /v1/projector\n")
         return None
 
     def take(self, connection: ServerConnection) -> Admitted:

@@ -76,12 +76,13 @@ from game.core.session import (
     group_view,
     new_code,
     personal,
+    projector_view,
     replay,
     token_hash,
 )
 from game.core.session.setup import org_patterns
 from game.deckfiles import bundled_decks
-from server.auth import SECRET_FILE, Gate, load_or_create_secret, parse_proxies
+from server.auth import PROJECTOR_FILE, SECRET_FILE, Gate, load_or_create_secret, parse_proxies
 from server.commit import Committed, GroupCommit, settle_future
 from server.heap import release_heap, settle_heap
 from server.journal import Journal
@@ -132,6 +133,8 @@ class Hub:
         self.data_dir = Path(data_dir)
         self.secret = load_or_create_secret(self.data_dir)
         self.secret_path = self.data_dir / SECRET_FILE
+        self.projector_token = load_or_create_secret(self.data_dir, PROJECTOR_FILE)
+        self.projector_path = self.data_dir / PROJECTOR_FILE
         self.journal = journal or Journal(self.data_dir / "journal.sqlite")
         self.frame_rate, self.frame_burst, self.flood_limit = frame_rate, frame_burst, flood_limit
         self.join_timeout = join_timeout
@@ -148,7 +151,9 @@ class Hub:
             self.seat_by_token,
             pending_per_address=pending_per_address,
             trusted_proxies=parse_proxies(trusted_proxies),
+            projector=self.projector_token,
         )
+        self.waiting_projectors: set[ServerConnection] = set()  # screens connected before any session runs
         self.commits = GroupCommit(
             self.journal, self.stats, on_fault=self.on_fault, on_recovered=self.on_recovered, retry_interval=retry_interval
         )
@@ -199,6 +204,9 @@ class Hub:
     def add_live(self, session: Session, log_: list[Event]) -> LiveSession:
         live = LiveSession(session, log_, self.outbox, self.flush_interval, self.on_deadline)
         self.live[session.code] = live
+        for ws in list(self.waiting_projectors):  # screens that waited for a session
+            self.waiting_projectors.discard(ws)
+            self.show_projector(ws, live)
         return live
 
     async def start(self, host: str = "127.0.0.1", port: int = 8765, ssl: Any = None) -> Server:
@@ -285,6 +293,8 @@ class Hub:
                     await ws.close(CLOSE_ENDED, "the session has ended")
                 else:
                     await self.serve_seat(ws, live, seat_id, limit)
+            elif admitted.role == "projector":
+                await self.serve_projector(ws, limit, admitted.code)
         except Flooded:
             await ws.close(CLOSE_FLOOD, f"flooding: {self.flood_limit} messages refused by the rate limit; wait, then reconnect")
         except ConnectionClosed:
@@ -477,6 +487,29 @@ class Hub:
             known = ", ".join(self.live) or "none yet"
             raise Refused("no_session", f'no session has the code "{code[:12]}"; the sessions kept are: {known}')
         return live
+
+    async def serve_projector(self, ws: ServerConnection, limit: RateLimit, code: str = "") -> None:
+        """The room's screen: the projector view alone (no names, no messages, no metric before
+        the debrief), sent again whenever it changes; it may only ping. It shows the session
+        whose code it names, else the newest running one, else the next one created."""
+        self.reply(ws, messages.welcome_projector())
+        running = [live for live in self.live.values() if not live.ended]
+        live = self.live.get(code) if code else (running[-1] if running else None)
+        if live is None:
+            self.waiting_projectors.add(ws)
+        else:
+            self.show_projector(ws, live)
+        try:
+            async for frame in ws:
+                self.command(ws, frame, limit, {"ping": Ping})
+        finally:
+            self.waiting_projectors.discard(ws)
+            for each in self.live.values():
+                each.rooms.projector_conns.discard(ws)
+
+    def show_projector(self, ws: ServerConnection, live: LiveSession) -> None:
+        live.rooms.projector_conns.add(ws)
+        self.reply(ws, messages.projector_view(projector_view(live.session)))
 
     async def serve_facilitator(self, ws: ServerConnection, limit: RateLimit) -> None:
         reply = self.reply

@@ -22,8 +22,9 @@ from websockets.protocol import State
 
 from game.core import messages
 from game.core.protocol import CLOSE_KICKED, encode_bytes
-from game.core.session import Session, clock_view, facilitator_view, iter_group_views, personal, progress
+from game.core.session import Session, clock_view, facilitator_view, iter_group_views, personal, progress, projector_view
 from game.core.session.events import (
+    AnswersShown,
     ChoiceMade,
     Event,
     InjectFired,
@@ -35,6 +36,7 @@ from game.core.session.events import (
     RequestMade,
     Resumed,
     RoundResolved,
+    SeatAdmitted,
     SeatBotified,
     SeatJoined,
     SeatKicked,
@@ -51,7 +53,8 @@ FLUSH_INTERVAL = 0.25  # at most four coalesced updates a second
 # What an event changes for the room
 PHASE_EVENTS = (PhaseStarted, SessionEnded, RoundResolved)  # every view, at once
 CLOCK_EVENTS = (Paused, Resumed, TimerExtended)  # the same few fields in every view
-VIEW_EVENTS = (SeatJoined, SeatMoved, SeatBotified, SeatReclaimed, LobbyLocked, PatternSet, InjectFired)  # views, on the next tick
+# views, on the next tick
+VIEW_EVENTS = (SeatJoined, SeatMoved, SeatBotified, SeatReclaimed, LobbyLocked, PatternSet, InjectFired, AnswersShown, SeatAdmitted)
 PERSONAL_EVENTS = (SeatMoved, SeatBotified, SeatReclaimed)  # what the seat itself is
 
 
@@ -126,6 +129,8 @@ class Rooms:
         self.flush_interval = flush_interval
         self.seat_conns: dict[str, ServerConnection] = {}
         self.fac_conns: set[ServerConnection] = set()
+        self.projector_conns: set[ServerConnection] = set()  # the room's screens: the projector view alone
+        self.dirty_projector = False
         self.last_seen: dict[str, float] = {}
         self.dirty_views = False
         self.dirty_progress: set[int] = set()
@@ -145,6 +150,7 @@ class Rooms:
 
     def disconnected(self, ws: ServerConnection, seat_id: str) -> None:
         self.fac_conns.discard(ws)
+        self.projector_conns.discard(ws)
         if seat_id and self.seat_conns.get(seat_id) is ws:
             del self.seat_conns[seat_id]
             self.last_seen[seat_id] = time.time()
@@ -187,11 +193,13 @@ class Rooms:
             if isinstance(event, PERSONAL_EVENTS):
                 self.send_personal(event.seat)
         self.dirty_facilitator = True
+        # the projector counts joins, choices and answers, but hears no message or request
+        self.dirty_projector = self.dirty_projector or any(not isinstance(e, MessageSent | RequestMade) for e in events)
         return Noted(urgent, clock and not urgent, personal_reset, new_round)
 
     def send_clock(self, session: Session) -> None:
         """The same few fields for everyone: encoded once, sent at once."""
-        self.send(self.seat_conns.values(), encode_bytes(messages.clock(clock_view(session))))
+        self.send([*self.seat_conns.values(), *self.projector_conns], encode_bytes(messages.clock(clock_view(session))))
 
     def send_personal(self, seat_id: str) -> None:
         session = self.session()
@@ -275,6 +283,9 @@ class Rooms:
             for org in orgs:
                 text = encode_bytes(messages.progress(org, progress(session, org)))
                 self.send([c for sid, c in self.seat_conns.items() if session.seats[sid].org == org], text)
+        if self.dirty_projector and self.projector_conns:
+            self.dirty_projector = False
+            self.send(self.projector_conns, encode_bytes(messages.projector_view(projector_view(session))))
         if facilitator and self.dirty_facilitator and self.fac_conns:
             self.dirty_facilitator = False
             self.send(self.fac_conns, encode_bytes(self.facilitator_message(session)))

@@ -18,7 +18,20 @@ def test_protocol_doc_names_every_message_and_error_code():
         assert f"`{code}`" in text, code
     for phase in ALLOWED:
         assert f"`{phase}`" in text, phase
-    for server_message in ("welcome", "joined", "view", "you", "progress", "message", "ack", "error", "pong", "facilitator_view", "clock"):
+    for server_message in (
+        "welcome",
+        "joined",
+        "view",
+        "you",
+        "progress",
+        "message",
+        "ack",
+        "error",
+        "pong",
+        "facilitator_view",
+        "clock",
+        "projector_view",
+    ):
         assert f"`{server_message}`" in text, server_message
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from game.cli.deck import deck
+from game.cli.exports import debrief, export, project
 from game.cli.session import demo, facilitate, host, join, server
 
 
@@ -19,7 +20,7 @@ def main() -> None:
     """
 
 
-for command in (demo, join, deck, server, host, facilitate):
+for command in (demo, join, deck, server, host, facilitate, project, export, debrief):
     main.add_command(command)
 
 

@@ -181,13 +181,15 @@ def host(deck: str, orgs: int, patterns: str, seed: int | None, bind: str, port:
     Shows the join code and the address participants type. If the data folder holds a
     session that has not ended (after a crash, say), it is resumed instead.
     """
-    from game.local.embedded import EmbeddedServer, lan_address
+    from game.client.addresses import join_addresses
+    from game.local.embedded import EmbeddedServer
     from game.tui.facilitator.app import FacilitatorApp
 
     create = create_request(deck, orgs, patterns, seed)
     server = EmbeddedServer(Path(data_dir or default_data_dir()), bind, port)
-    address = f"{lan_address() if bind in ('0.0.0.0', '') else bind}:{port}"
-    FacilitatorApp("", "", join_address=address, create=create, server=server).run()
+    # every address the room can reach this machine on; loopback alone gets a warning on the console
+    hosts = (join_addresses() or ["127.0.0.1"]) if bind in ("0.0.0.0", "") else [bind]
+    FacilitatorApp("", "", join_address=[f"{h}:{port}" for h in hosts], create=create, server=server).run()
 
 
 @click.command()

@@ -32,6 +32,7 @@ class Progress(TypedDict):
 
 
 class Personal(TypedDict):
+    note: str  # what the participant is told about their seat ("" when nothing to tell)
     seat: str
     name: str
     org: int
@@ -156,6 +157,11 @@ class Notice(TypedDict):
     message: str  # a sentence for people
 
 
+class ProjectorViewMessage(TypedDict):
+    type: Literal["projector_view"]
+    view: dict[str, Any]  # game.core.session.views.projector_view: no name, message or metric before the debrief
+
+
 class Pong(TypedDict):
     type: Literal["pong"]
     ref: Ref
@@ -179,6 +185,14 @@ def welcome_facilitator(catalog: dict[str, DeckSummary], session: str | None, se
         "session": session,
         "sessions": sessions,
     }
+
+
+def welcome_projector() -> Welcome:
+    return {"type": "welcome", "protocol": PROTOCOL_VERSION, "role": "projector"}
+
+
+def projector_view(view: dict[str, Any]) -> ProjectorViewMessage:
+    return {"type": "projector_view", "view": view}
 
 
 def joined(ref: Ref, seat: str, token: str) -> Joined:

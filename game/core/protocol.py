@@ -52,6 +52,7 @@ ERROR_CODES = {
     "bad_name": "the name is empty or unusable",
     "name_taken": "someone in the session already has that name",
     "lobby_locked": "the facilitator has locked the lobby",
+    "removed": "the facilitator removed this participant; only the facilitator can let them back in",
     "not_found": "no such seat",
     "forbidden": "this connection may not do that",
     "no_session": "no session is open on this connection, or none has that code",
@@ -231,6 +232,25 @@ class End:
     TYPE: ClassVar[str] = "end"
 
 
+@frozen
+class Admit:
+    """Let a removed participant join again with the code (under the name they had)."""
+
+    TYPE: ClassVar[str] = "admit"
+    seat: str
+
+
+@frozen
+class ShowAnswers:
+    """Choose which time-out answers the room sees in the debrief (``answers`` are
+    ``seat/round/prompt`` keys, shown or hidden by ``shown``), and whether with their authors' names."""
+
+    TYPE: ClassVar[str] = "show_answers"
+    answers: tuple[str, ...] = ()
+    shown: bool = True
+    names: bool = False
+
+
 def _by_type(*schemas: type) -> dict[str, type]:
     return {schema.TYPE: schema for schema in schemas}  # type: ignore[attr-defined]
 
@@ -256,6 +276,8 @@ FACILITATOR_MESSAGES: dict[str, type] = _by_type(
     BotifyStalled,
     Kick,
     End,
+    Admit,
+    ShowAnswers,
     Ping,
 )
 

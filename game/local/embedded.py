@@ -3,27 +3,12 @@
 
 from __future__ import annotations
 
-import socket
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from game.tui.shared.host import LocalServer
 from server.hub import Hub
-
-
-def lan_address() -> str:
-    """This machine's address as other machines on the network would type it."""
-    candidates = []
-    try:
-        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            candidates.append(info[4][0])
-    except OSError:
-        pass
-    for address in candidates:
-        if not address.startswith("127."):
-            return address
-    return "127.0.0.1"
 
 
 class EmbeddedServer(LocalServer):

@@ -15,6 +15,7 @@ import pytest
 from game.core.deck import GROUPS
 from game.core.loader import load_deck_text
 from game.core.protocol import (
+    Admit,
     Advance,
     Answer,
     Botify,
@@ -33,6 +34,7 @@ from game.core.protocol import (
     Resume,
     Say,
     SetPattern,
+    ShowAnswers,
     Start,
     Unlock,
 )
@@ -176,6 +178,10 @@ def sample(kind: type, session: Session) -> tuple[Actor, object, float]:
         return player, Request(session.round, "middle", "x"), T0
     if kind is Answer:
         return player, Answer(0, "an answer"), T0
+    if kind is Admit:
+        if Kick in ALLOWED[session.phase]:
+            run(session, FACILITATOR, Kick("p2"))  # someone to let back in
+        return FACILITATOR, Admit("p2"), T0
     if kind is Resume:
         if session.phase in ("lobby", "brief", "talk", "choose", "reveal", "timeout"):
             run(session, FACILITATOR, Pause())
@@ -195,6 +201,7 @@ def sample(kind: type, session: Session) -> tuple[Actor, object, float]:
         Pause: Pause(),
         Extend: Extend(30),
         End: End(),
+        ShowAnswers: ShowAnswers(),
     }
     return FACILITATOR, commands[kind], T0
 
@@ -424,7 +431,9 @@ def test_each_event_has_the_journal_type_earlier_versions_wrote():
         "answer_given",
         "round_resolved",
         "session_ended",
-    } | {"request_made"}, "the types earlier versions wrote, and the request this version adds"
+    } | {"request_made"} | {"seat_admitted", "answers_shown"}, (
+        "the types earlier versions wrote, the request, and the facilitator's letting a removed participant back in and showing answers"
+    )
 
 
 def test_a_seat_joined_without_a_join_id_keeps_the_old_record():
@@ -520,3 +529,95 @@ def test_a_new_session_gets_its_patterns_in_turn_and_a_request_that_does_not_fit
         with pytest.raises(Refused) as refused:
             org_patterns(bad, DECK)
         assert refused.value.code == "bad_field"
+
+
+# --- the facilitator's kit: removed seats, answers shown to the room, notices, the story ------
+
+
+def test_a_removed_participant_cannot_take_a_seat_again_until_admitted():
+    session = seated()
+    name = session.seats["p2"].name
+    run(session, FACILITATOR, Kick("p2"))
+    with pytest.raises(Refused) as refused:
+        decide(session, Actor("seat", "p9"), TakeSeat(name.upper(), "p9", token_hash("p9")), T0)
+    assert refused.value.code == "removed" and "let you back in" in refused.value.message
+    assert facilitator_view(session)["removed"] == [{"seat": "p2", "name": name}]
+    run(session, FACILITATOR, Admit("p2"))
+    assert facilitator_view(session)["removed"] == []
+    run(session, Actor("seat", "p9"), TakeSeat(name, "p9", token_hash("p9")))
+    assert session.seats["p9"].name == name and session.seat_by_token("p2") is None, "the old token stays revoked"
+    with pytest.raises(Refused):
+        decide(session, FACILITATOR, Admit("p1"), T0)
+
+
+def test_a_seat_handed_to_a_bot_is_told_so():
+    session = session_in("choose")
+    seat = with_options(session)
+    assert personal(session, session.seats[seat])["note"] == ""
+    run(session, FACILITATOR, Botify(seat))
+    assert "bot" in personal(session, session.seats[seat])["note"]
+
+
+def test_an_inject_is_previewed_for_the_facilitator_and_told_to_the_organisation_it_hits():
+    session = seated(orgs=2)
+    run(session, FACILITATOR, Start())
+    inject = DECK.injects[0]
+    preview = next(p for p in facilitator_view(session)["inject_previews"] if p["id"] == inject.id)
+    assert preview["label"] == inject.label and preview["effects"], "the facilitator reads what it does before firing"
+    run(session, FACILITATOR, Inject(inject.id, 1))
+    told = [g for g in ("top", "middle", "bottom", "customer") if group_view(session, 1, g)["notices"]]
+    assert told == ([inject.group] if inject.group else ["top", "middle", "bottom", "customer"])
+    assert all(group_view(session, 0, g)["notices"] == [] for g in ("top", "middle", "bottom", "customer")), "org 1 is untouched"
+    notice = group_view(session, 1, told[0])["notices"][0]
+    assert (notice["label"], notice["status"]) == (inject.label, "pending")
+    for _ in range(3):
+        run(session, FACILITATOR, Advance())
+    assert session.phase == "reveal" and group_view(session, 1, told[0])["notices"][0]["status"] == "landed"
+
+
+def finished(patterns=("silos", "desk_voice")) -> Session:
+    session = seated(orgs=2)
+    run(session, FACILITATOR, SetPattern(1, patterns[1]))
+    run(session, FACILITATOR, Start())
+    while session.phase != "debrief":
+        if session.phase == "reveal" and session.round == 1:
+            run(session, FACILITATOR, SetPattern(0, "desk_voice"))
+            run(session, FACILITATOR, CallTimeout())
+            for seat in session.active_seats(0):
+                if session.deck.groups[seat.group].timeout:
+                    run(session, Actor("seat", seat.id), Answer(0, f"answer of {seat.name}"))
+        run(session, FACILITATOR, Advance())
+    return session
+
+
+def test_the_story_tells_each_round_in_the_decks_names():
+    session = finished()
+    told = debrief(session)["story"]
+    first, second = told["orgs"]
+    assert first["title"] == "Organisation 1 (Silos then Desk voice)"
+    assert [r["pattern_label"] for r in first["rounds"]][:3] == ["Silos", "Desk voice", "Desk voice"]
+    assert [r["switched"] for r in first["rounds"]][:3] == [False, True, False]
+    assert second["patterns"] == ["Desk voice"]
+    assert len(first["rounds"]) == session.rounds and all(len(s) == session.rounds + 1 for s in first["series"].values())
+    some = first["rounds"][0]["choices"]
+    assert some and all(c["label"] and c["count"] >= 1 for picks in some.values() for c in picks)
+    legends = [cf["legend"] for cf in first["counterfactuals"]]
+    assert "the same choices under Silos" in legends
+    assert told["legend"]["actual"] == "what happened"
+    assert told["answers"] == [], "no answer reaches the room before the facilitator shows it"
+
+
+def test_the_facilitator_shows_answers_to_the_room_with_or_without_names():
+    session = finished()
+    answers = list(session.answers.values())
+    key = f"{answers[0]['seat']}/{answers[0]['round']}/{answers[0]['prompt']}"
+    run(session, FACILITATOR, ShowAnswers((key,)))
+    view = group_view(session, 1, "top")
+    assert [a["text"] for a in view["debrief"]["answers"]] == [answers[0]["text"]]
+    assert "name" not in view["debrief"]["answers"][0] and "name" not in view["debrief"]["story"]["answers"][0]
+    run(session, FACILITATOR, ShowAnswers((key,), names=True))
+    assert group_view(session, 1, "top")["debrief"]["story"]["answers"][0]["name"] == answers[0]["name"]
+    run(session, FACILITATOR, ShowAnswers((key,), shown=False))
+    assert group_view(session, 1, "top")["debrief"]["answers"] == []
+    with pytest.raises(Refused):
+        decide(session, FACILITATOR, ShowAnswers(("nobody/1/0",)), T0)

@@ -15,7 +15,7 @@ from game.tui.facilitator.screens import ConsoleScreen, DebriefScreen
 from game.tui.participant.app import ParticipantApp
 from game.tui.participant.screens import PlayScreen
 from tests.server.test_server import base
-from tests.tuihelp import wait_for, widget_text
+from tests.tuihelp import screen_text, wait_for, widget_text
 from tests.wsclient import join
 
 
@@ -55,7 +55,11 @@ async def test_the_console_runs_a_session_from_its_keys(hub, tmp_path):
         await wait_for(pilot, lambda: not hub.session.paused)
         await pilot.press("i")
         await wait_for(pilot, lambda: isinstance(app.screen, Pick))
-        await pilot.press("enter")
+        await pilot.press("enter")  # the first inject...
+        await wait_for(pilot, lambda: isinstance(app.screen, Pick) and "which organisation" in app.screen.title_text)
+        await pilot.press("enter")  # ...for every organisation...
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")  # ...after its preview
         await wait_for(pilot, lambda: all(org.injects for org in hub.session.orgs), what="inject fired")
 
         await pilot.press("n")
@@ -107,8 +111,8 @@ async def test_the_console_runs_a_session_from_its_keys(hub, tmp_path):
         await wait_for(pilot, lambda: "debrief" in app.view)
         await pilot.press("d")
         assert isinstance(app.screen, DebriefScreen)
-        text = widget_text(app.screen.query_one("#debrief-view", Static), width=160)
-        assert "change by lever" in text and "Counterfactuals" in text and "Org 2" in text
+        text = screen_text(app, width=160)
+        assert "Change by lever" in text and "What another structure would have done" in text and "Organisation 2 (" in text
         await pilot.press("escape")
         await pilot.press("e")
         await wait_for(pilot, lambda: isinstance(app.screen, Confirm))

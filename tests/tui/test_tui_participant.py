@@ -134,7 +134,11 @@ async def test_every_phase_has_its_screen(hub, tmp_path):
         await wait_for(pilot, lambda: app.view["session"]["phase"] == "debrief" and "debrief" in app.view)
         debrief = static_text(app, "#debrief-text")
         assert "The whole system" in debrief and "Gross margin" in debrief, "the debrief shows every metric"
-        assert "Counterfactuals" in debrief and "We paid guests to go away." in debrief
+        assert "What another structure would have done" in debrief
+        assert "We paid guests to go away." not in debrief, "answers reach the room once the facilitator shows them"
+        seat = app.you["seat"]
+        await fac.request({"type": "show_answers", "answers": [f"{seat}/1/0"]})
+        await wait_for(pilot, lambda: "We paid guests to go away." in static_text(app, "#debrief-text"), what="the answer shown")
         assert not app.screen.query_one(Conversation).display
 
 

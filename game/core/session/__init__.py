@@ -32,7 +32,17 @@ from game.core.session.state import (
     session_from_created,
     token_hash,
 )
-from game.core.session.views import clock_view, facilitator_view, group_view, iter_group_views, personal, progress, roster, seat_view
+from game.core.session.views import (
+    clock_view,
+    facilitator_view,
+    group_view,
+    iter_group_views,
+    personal,
+    progress,
+    projector_view,
+    roster,
+    seat_view,
+)
 
 __all__ = [
     "ALLOWED",
@@ -67,6 +77,7 @@ __all__ = [
     "next_phase_events",
     "personal",
     "progress",
+    "projector_view",
     "replay",
     "resolution_inputs",
     "roster",

@@ -10,6 +10,7 @@ from typing import Any
 from game.core.deck import GROUPS, LEVERS
 from game.core.engine import Change, attribution, counterfactual
 from game.core.session.state import Session
+from game.core.story import story
 from game.core.structure import Shift, describe_shift
 
 
@@ -133,13 +134,15 @@ def debrief(session: Session) -> dict[str, Any]:
                 "open": opened,
             }
         )
-    return {
+    summary = {
         "metrics": {n: {"label": m.label, "visible_to": list(m.visible_to), "better": m.better} for n, m in deck.metrics.items()},
         "orgs": orgs,
         "answers": list(session.answers.values()),
         "prompts": {g: list(deck.groups[g].timeout) for g in GROUPS},
         "questions": list(deck.deck.debrief),
     }
+    summary["story"] = story(session, summary)
+    return summary
 
 
 def _by_round_lever(history: Iterable[Change]) -> dict[str, list[dict[str, float]]]:

@@ -11,6 +11,7 @@ from typing import Any
 from game.core.deck import GROUPS
 from game.core.engine import deal_card
 from game.core.protocol import (
+    Admit,
     Advance,
     Answer,
     Botify,
@@ -28,6 +29,7 @@ from game.core.protocol import (
     Resume,
     Say,
     SetPattern,
+    ShowAnswers,
     Start,
     Unlock,
 )
@@ -35,6 +37,7 @@ from game.core.session.commands import Actor, Deadline, TakeSeat
 from game.core.session.errors import Refused
 from game.core.session.events import (
     AnswerGiven,
+    AnswersShown,
     ChoiceMade,
     Event,
     InjectFired,
@@ -46,6 +49,7 @@ from game.core.session.events import (
     RequestMade,
     Resumed,
     RoundResolved,
+    SeatAdmitted,
     SeatBotified,
     SeatJoined,
     SeatKicked,
@@ -155,6 +159,8 @@ def _take_seat(session: Session, actor: Actor, command: TakeSeat, now: float) ->
     name = clean_text(command.name, MAX_NAME, single_line=True) if isinstance(command.name, str) else ""
     if not name:
         raise Refused("bad_name", "please type a name (up to 24 characters)")
+    if name.casefold() in session.barred:
+        raise Refused("removed", f'the facilitator removed "{name}" from this session; ask the facilitator to let you back in')
     if name.casefold() in session.names:
         raise Refused("name_taken", f'someone here is already called "{name}"; please add an initial or pick another name')
     org, group = balance(session)
@@ -176,6 +182,24 @@ def _move(session: Session, actor: Actor, command: Move, now: float) -> list[Eve
 
 def _kick(session: Session, actor: Actor, command: Kick, now: float) -> list[Event]:
     return [SeatKicked(_seat(session, command.seat).id)]
+
+
+def _admit(session: Session, actor: Actor, command: Admit, now: float) -> list[Event]:
+    if command.seat not in session.barred.values():
+        raise Refused("not_found", f'no removed participant "{command.seat}" is waiting to be let back in')
+    return [SeatAdmitted(command.seat)]
+
+
+def _show_answers(session: Session, actor: Actor, command: ShowAnswers, now: float) -> list[Event]:
+    if not isinstance(command.answers, tuple | list) or not all(isinstance(k, str) for k in command.answers):
+        raise Refused("bad_field", "answers must be a list of seat/round/prompt names")
+    if not isinstance(command.shown, bool) or not isinstance(command.names, bool):
+        raise Refused("bad_field", "shown and names must be true or false")
+    known = {f"{seat}/{r}/{p}" for seat, r, p in session.answers}
+    unknown = [key for key in command.answers if key not in known]
+    if unknown:
+        raise Refused("not_found", f'no answer "{unknown[0]}"; answers are named seat/round/prompt')
+    return [AnswersShown(list(command.answers), command.shown, command.names)]
 
 
 def _botify(session: Session, actor: Actor, command: Botify, now: float) -> list[Event]:
@@ -382,6 +406,8 @@ DECIDERS: dict[type, Callable[[Session, Actor, Any, float], list[Event]]] = {
     Unlock: _unlock,
     Move: _move,
     Kick: _kick,
+    Admit: _admit,
+    ShowAnswers: _show_answers,
     Botify: _botify,
     BotifyStalled: _botify_stalled,
     SetPattern: _set_pattern,

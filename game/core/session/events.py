@@ -72,6 +72,24 @@ class SeatKicked:
 
 
 @frozen
+class SeatAdmitted:
+    """A removed participant may join again with the code."""
+
+    TYPE: ClassVar[str] = "seat_admitted"
+    seat: str
+
+
+@frozen
+class AnswersShown:
+    """The facilitator shows (or hides) time-out answers to the room, with names or without."""
+
+    TYPE: ClassVar[str] = "answers_shown"
+    answers: list[str]
+    shown: bool
+    names: bool
+
+
+@frozen
 class LobbyLocked:
     TYPE: ClassVar[str] = "lobby_locked"
     locked: bool
@@ -192,6 +210,8 @@ Event = (
     | SeatBotified
     | SeatReclaimed
     | SeatKicked
+    | SeatAdmitted
+    | AnswersShown
     | LobbyLocked
     | PatternSet
     | InjectFired

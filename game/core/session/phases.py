@@ -5,6 +5,7 @@ command, and what follows each phase when the facilitator advances or the timer 
 from __future__ import annotations
 
 from game.core.protocol import (
+    Admit,
     Advance,
     Answer,
     Botify,
@@ -22,6 +23,7 @@ from game.core.protocol import (
     Resume,
     Say,
     SetPattern,
+    ShowAnswers,
     Start,
     Unlock,
 )
@@ -32,12 +34,30 @@ ROUND_PHASES = ("brief", "talk", "choose")  # "resolve" is instantaneous: leavin
 TIMED_PHASES = frozenset({"brief", "talk", "choose", "reveal", "timeout"})  # the deck's [phases] gives their durations
 
 FACILITATOR_COMMANDS: frozenset[type] = frozenset(
-    {Lock, Unlock, Move, Start, Advance, Pause, Resume, Extend, CallTimeout, Inject, SetPattern, Botify, BotifyStalled, Kick, End}
+    {
+        Lock,
+        Unlock,
+        Move,
+        Start,
+        Advance,
+        Pause,
+        Resume,
+        Extend,
+        CallTimeout,
+        Inject,
+        SetPattern,
+        Botify,
+        BotifyStalled,
+        Kick,
+        End,
+        Admit,
+        ShowAnswers,
+    }
 )
 PARTICIPANT_COMMANDS: frozenset[type] = frozenset({Choose, Say, Request, Answer})  # a join may come from anyone
 SYSTEM_COMMANDS: frozenset[type] = frozenset({Deadline})
 
-_ANY: frozenset[type] = frozenset({Lock, Unlock, Move, Botify, Kick, End, Pause, Resume, Extend, Say})
+_ANY: frozenset[type] = frozenset({Lock, Unlock, Move, Botify, Kick, Admit, End, Pause, Resume, Extend, Say, ShowAnswers})
 ALLOWED: dict[str, frozenset[type]] = {
     "lobby": _ANY | {TakeSeat, Start, SetPattern},
     "brief": _ANY | {TakeSeat, Advance, Deadline, Inject},
@@ -46,7 +66,7 @@ ALLOWED: dict[str, frozenset[type]] = {
     "resolve": frozenset(),
     "reveal": _ANY | {TakeSeat, Advance, Deadline, CallTimeout, SetPattern, Inject},
     "timeout": _ANY | {TakeSeat, Advance, Deadline, Answer, SetPattern, Inject},
-    "debrief": frozenset({End, Say, TakeSeat}),
+    "debrief": frozenset({End, Say, TakeSeat, ShowAnswers}),
     "ended": frozenset(),
 }
 # Talk is allowed in any phase but limited to these for participants

@@ -21,6 +21,7 @@ from game.core.loader import load_deck_text
 from game.core.rulebook import Rulebook
 from game.core.session.events import (
     AnswerGiven,
+    AnswersShown,
     ChoiceMade,
     Event,
     InjectFired,
@@ -32,6 +33,7 @@ from game.core.session.events import (
     RequestMade,
     Resumed,
     RoundResolved,
+    SeatAdmitted,
     SeatBotified,
     SeatJoined,
     SeatKicked,
@@ -110,6 +112,9 @@ class Session:
     by_token: dict[str, str] = attrs.Factory(dict)  # token hash -> seat id
     by_join: dict[str, str] = attrs.Factory(dict)  # join key (hash of the client's join id) -> seat id
     answers: dict[tuple[str, int, int], dict[str, Any]] = attrs.Factory(dict)  # (seat, round, prompt) -> answer
+    # the answers the room sees in the debrief ("seat/round/prompt" keys), and whether with names
+    shown_answers: dict[str, Any] = attrs.Factory(lambda: {"keys": set(), "names": False})
+    barred: dict[str, str] = attrs.Factory(dict)  # folded name of a removed participant -> their seat id
     timeout_from: str = ""  # the phase a time-out interrupted
     ended_at: float | None = None
     version: int = 0  # events applied
@@ -177,6 +182,20 @@ def _seat_kicked(session: Session, e: SeatKicked) -> None:
     session.orgs[kicked.org].choices.pop(e.seat, None)
     session.orgs[kicked.org].members.pop(e.seat, None)
     session.names.pop(kicked.name.casefold(), None)
+    session.barred[kicked.name.casefold()] = e.seat  # the code no longer lets them in under that name
+
+
+def _seat_admitted(session: Session, e: SeatAdmitted) -> None:
+    session.barred = {name: seat for name, seat in session.barred.items() if seat != e.seat}
+
+
+def _answers_shown(session: Session, e: AnswersShown) -> None:
+    keys = session.shown_answers["keys"]
+    if e.shown:
+        keys.update(e.answers)
+    else:
+        keys.difference_update(e.answers)
+    session.shown_answers["names"] = e.names
 
 
 def _lobby_locked(session: Session, e: LobbyLocked) -> None:
@@ -302,6 +321,8 @@ FOLD: dict[type, Callable[[Session, Any], None]] = {
     SeatBotified: _seat_botified,
     SeatReclaimed: _seat_reclaimed,
     SeatKicked: _seat_kicked,
+    SeatAdmitted: _seat_admitted,
+    AnswersShown: _answers_shown,
     LobbyLocked: _lobby_locked,
     PatternSet: _pattern_set,
     InjectFired: _inject_fired,

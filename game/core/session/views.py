@@ -15,6 +15,7 @@ from game.core.session.debrief import change_view, debrief, requests_view, shift
 from game.core.session.inputs import request_shares
 from game.core.session.phases import TIMED_PHASES
 from game.core.session.state import Seat, Session
+from game.core.story import archive
 
 
 def progress(session: Session, org: int) -> Progress:
@@ -54,7 +55,7 @@ def iter_group_views(session: Session, wanted: Iterable[tuple[int, str]]) -> Ite
         **_clock(session),
     }
     shared: dict[int, dict[str, Any]] = {}
-    summary = debrief(session) if ended else None
+    summary = room_debrief(debrief(session)) if ended else None
     for org_index, group in wanted:
         if org_index not in shared:
             shared[org_index] = _org_shared(session, org_index)
@@ -62,6 +63,48 @@ def iter_group_views(session: Session, wanted: Iterable[tuple[int, str]]) -> Ite
         if summary is not None:
             view["debrief"] = summary
         yield (org_index, group), view
+
+
+def room_debrief(summary: dict[str, Any]) -> dict[str, Any]:
+    """The debrief as the room sees it: the time-out answers are only those the facilitator
+    chose to show, with names only if the facilitator showed them (the story says which)."""
+    shown = summary["story"]["answers"]
+    keys = {a["key"] for a in shown}
+    with_names = all("name" in a for a in shown)
+    answers = []
+    for a in summary["answers"]:
+        if f"{a['seat']}/{a['round']}/{a['prompt']}" in keys:
+            answers.append(a if with_names else {k: v for k, v in a.items() if k not in ("name", "seat")})
+    return {**summary, "answers": answers}
+
+
+def notices(session: Session, org_index: int, group: str | None) -> list[dict[str, Any]]:
+    """What the room is told has landed in an organisation: each inject fired for the coming
+    resolution, and, while its results are shown, those of the round just resolved. An inject
+    meant for one group is told to that group alone (``group=None``: every inject)."""
+    org = session.orgs[org_index]
+    fired = list(org.injects)
+    resolved = session.phase in ("reveal", "timeout") and len(org.log) == session.round
+    if resolved:
+        fired = list(org.log[-1].injects) + fired
+    out = []
+    by_id = {i.id: i for i in session.deck.injects}
+    for n, inject_id in enumerate(fired):
+        inject = by_id.get(inject_id)
+        if inject is None or (group is not None and inject.group and inject.group != group):
+            continue
+        landed = resolved and n < len(org.log[-1].injects)
+        out.append(
+            {
+                "kind": "inject",
+                "id": inject.id,
+                "label": inject.label,
+                "text": inject.text,
+                "group": inject.group,
+                "status": "landed" if landed else "pending",  # pending: it applies when this round is resolved
+            }
+        )
+    return out
 
 
 def _org_shared(session: Session, org_index: int) -> dict[str, Any]:
@@ -138,6 +181,7 @@ def _group_view(session: Session, org_index: int, group: str, head: dict[str, An
         if session.phase in ("talk", "choose"):
             view["askable"] = _askable(session, org_index, group)
     view["requests"] = [r for r in shared["requests"] if group in (r["from"], r["to"])]
+    view["notices"] = notices(session, org_index, group)
     if shared["changes"] is not None:
         view["changes"] = [change for metric, change in shared["changes"] if metric in visible]
         view["shifts"] = shared["shifts"]
@@ -246,8 +290,16 @@ def seat_view(session: Session, seat: Seat) -> GroupView:
     return view
 
 
+def seat_note(seat: Seat) -> str:
+    """What a participant is told about their seat, when something was done to it."""
+    if seat.bot:
+        return "A bot is playing your seat for now: the facilitator handed it over when you had not chosen in time."
+    return ""
+
+
 def personal(session: Session, seat: Seat) -> Personal:
     return {
+        "note": seat_note(seat),
         "seat": seat.id,
         "name": seat.name,
         "org": seat.org,
@@ -268,6 +320,7 @@ def facilitator_view(
     """Everything, for the facilitator's console."""
     deck = session.deck
     last_seen = last_seen or {}
+    revealed = session.phase in ("reveal", "timeout")
     orgs = []
     for org in session.orgs:
         seats = [
@@ -296,6 +349,11 @@ def facilitator_view(
                 "requests": _open_requests(session, org.index),
                 "open": sorted(f"{a}->{b}" for a, b in org.state.structure.open),
                 "shifts": [shift_view(session, s) for s in org.state.shifts],
+                "choice_counts": choice_counts(session, org.index),
+                # this round's results with their explanations, while the room sees them
+                "explanations": [change_view(session, c) for c in org.last_changes] if revealed else [],
+                "earned": [shift_view(session, s) for s in org.state.shifts if s.round == session.round] if revealed else [],
+                "notices": notices(session, org.index, None),
             }
         )
     view = {
@@ -314,7 +372,91 @@ def facilitator_view(
         "injects": [{"id": i.id, "label": i.label, "group": i.group} for i in deck.injects],
         "metrics": {n: m.label for n, m in deck.metrics.items()},
         "orgs": orgs,
+        "inject_previews": [inject_preview(session, i.id) for i in deck.injects],
+        "groups": {g: deck.groups[g].name for g in GROUPS},
+        "answers": [a for a in session.answers.values() if a["round"] == session.round],
+        "answered": answered(session),
+        "removed": [
+            {"seat": seat, "name": session.seats[seat].name} for seat in dict.fromkeys(session.barred.values()) if seat in session.seats
+        ],
     }
     if session.phase in ("debrief", "ended"):
-        view["debrief"] = debrief(session)
+        summary = view["debrief"] = debrief(session)
+        view["archive"] = archive(session, summary)  # names, messages and every answer: for the exports
     return view
+
+
+def choice_counts(session: Session, org_index: int) -> dict[str, list[dict[str, Any]]]:
+    """This round's choices in an organisation, counted per group and option (no names)."""
+    org = session.orgs[org_index]
+    counts: dict[tuple[str, str], int] = {}
+    for seat_id, option in org.choices.items():
+        seat = session.seats.get(seat_id)
+        if seat is not None:
+            counts[(seat.group, option)] = counts.get((seat.group, option), 0) + 1
+    out: dict[str, list[dict[str, Any]]] = {}
+    for (group, option), n in sorted(counts.items(), key=lambda kv: (GROUPS.index(kv[0][0]), -kv[1], kv[0][1])):
+        out.setdefault(group, []).append({"option": option, "label": session.option_label(org.card, group, option), "count": n})
+    return out
+
+
+def answered(session: Session) -> dict[str, int]:
+    """How many of the seats with prompts have answered at least one this round (a seat handed
+    to a bot counts once its person answers)."""
+    done = {seat for seat, r, _ in session.answers if r == session.round}
+    seats = [s for s in session.active_seats() if session.deck.groups[s.group].timeout and (not s.bot or s.id in done)]
+    return {"answered": sum(1 for s in seats if s.id in done), "of": len(seats)}
+
+
+def inject_preview(session: Session, inject_id: str) -> dict[str, Any]:
+    """What an inject does, for the facilitator to read before firing it."""
+    inject = next(i for i in session.deck.injects if i.id == inject_id)
+    effects = []
+    for metric, amount in inject.effects.items():
+        label = session.deck.metrics[metric].label if metric in session.deck.metrics else metric
+        effects.append(f"{label} {amount:+g}" if isinstance(amount, int | float) else f"{label}: {amount}")
+    return {
+        "id": inject.id,
+        "label": inject.label,
+        "text": inject.text,
+        "told": session.deck.groups[inject.group].name if inject.group else "everyone",
+        "effects": effects,
+        "lever": inject.lever,
+        "explain": inject.explain,
+    }
+
+
+def projector_view(session: Session) -> dict[str, Any]:
+    """What a projector shows the room: the join code, the phase and timer, how many have
+    joined, chosen and answered, and each organisation's pattern; after the last round, the
+    story. Never a participant's name, a message or a metric before the debrief."""
+    ended = session.phase in ("debrief", "ended")
+    seats = [s for s in session.active_seats() if not s.bot]
+    chosen = [progress(session, org.index) for org in session.orgs]
+    view: dict[str, Any] = {
+        "session": {
+            "code": session.code,
+            "title": session.deck.deck.title,
+            "phase": session.phase,
+            "round": session.round,
+            "rounds": session.rounds,
+            "locked": session.locked,
+            **_clock(session),
+        },
+        "joined": len(seats),
+        "progress": {"chosen": sum(p["chosen"] for p in chosen), "of": sum(p["of"] for p in chosen)},
+        "answered": answered(session) if session.phase == "timeout" else None,
+        "orgs": [
+            {"org": org.index, "label": f"Organisation {org.index + 1}", "pattern": _pattern_label(session, org.pattern)}
+            for org in session.orgs
+        ],
+    }
+    if ended:
+        told = debrief(session)["story"]
+        told["answers"] = [{k: v for k, v in a.items() if k != "name"} for a in told["answers"]]
+        view["story"] = told
+    return view
+
+
+def _pattern_label(session: Session, pattern: str) -> str:
+    return session.deck.patterns[pattern].label or pattern

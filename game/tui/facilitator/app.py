@@ -21,7 +21,7 @@ from textual.widgets import RichLog
 
 from game.client.link import Link, NotConnected, RequestRefused
 from game.core.deck import GROUPS
-from game.tui.facilitator.dialogs import Confirm, Pick
+from game.tui.facilitator.dialogs import Confirm, Pick, PickAnswers
 from game.tui.facilitator.screens import ConsoleScreen, DebriefScreen
 from game.tui.shared.help import HelpScreen
 from game.tui.shared.host import LocalServer
@@ -44,14 +44,16 @@ class FacilitatorApp(App[None]):
         url: str,
         secret: str,
         *,
-        join_address: str = "",
+        join_address: str | list[str] = "",
         create: dict[str, Any] | None = None,
         server: LocalServer | None = None,
         clock: Callable[[], str] | None = None,
+        export_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.url, self.secret = url, secret
-        self.join_address = join_address or url.removeprefix("ws://")
+        addresses = [join_address] if isinstance(join_address, str) else list(join_address)
+        self.join_addresses = [a for a in addresses if a] or [url.removeprefix("ws://")]
         self.create = create
         self.server = server
         self.welcomed = False
@@ -60,6 +62,7 @@ class FacilitatorApp(App[None]):
         self.seen_seats: dict[str, dict[str, Any]] = {}
         self.phase = ""
         self.events: list[Text] = []
+        self.export_dir = export_dir
         self.clock = clock or (lambda: time.strftime("%H:%M:%S"))
 
     async def on_mount(self) -> None:
@@ -139,19 +142,25 @@ class FacilitatorApp(App[None]):
             self.show(message["view"])
         elif kind == "message":
             m = message["message"]
+            said = (
+                Text.assemble(("asks for “", "dim"), literal(m.get("label", "")), ("”", "dim"))
+                if m.get("request")
+                else (Text("withdraws a request", style="dim") if "request" in m else literal(m["text"]))
+            )
             self.log_line(
                 Text.assemble(
-                    ("message ", "dim"),
+                    ("request " if "request" in m else "message ", "dim"),
                     f"org {m['org'] + 1} ",
-                    literal(m["name"], "bold"),
+                    literal(m["name"] or "a bot", "bold"),
                     (f" ({SHORT_GROUPS.get(m['from'], m['from'])} → {SHORT_GROUPS.get(m['to'], m['to'])}): ", "dim"),
-                    literal(m["text"]),
+                    said,
                 )
             )
 
     def show(self, view: dict[str, Any]) -> None:
         previous, self.view = self.view, view
         session = view["session"]
+        self.log_answers(previous, view)
         if not previous:
             self.log_line(Text.assemble(("Session ", "bold green"), (session["code"], "bold green"), ": ", literal(session["title"])))
         if session["phase"] != self.phase:
@@ -160,7 +169,7 @@ class FacilitatorApp(App[None]):
             self.log_line(f"Phase: {PHASE_NAMES.get(session['phase'], session['phase'])}{round_text}", "bold")
         if not isinstance(self.screen, ConsoleScreen):
             return
-        self.screen.show(view, self.join_address)
+        self.screen.show(view, self.join_addresses)
         for org in view["orgs"]:
             for seat in org["seats"]:
                 before = self.seen_seats.get(seat["seat"])
@@ -173,6 +182,30 @@ class FacilitatorApp(App[None]):
                 elif before and before["connected"] and not seat["connected"]:
                     self.log_line(Text.assemble(literal(seat["name"], "bold"), " went offline"), "yellow")
                 self.seen_seats[seat["seat"]] = seat
+
+    def log_answers(self, previous: dict[str, Any], view: dict[str, Any]) -> None:
+        """Each time-out answer as it arrives (or changes), with who wrote it and where."""
+        before = {(a["seat"], a["round"], a["prompt"]): a["text"] for a in previous.get("answers", [])}
+        for a in view.get("answers", []):
+            if before.get((a["seat"], a["round"], a["prompt"])) != a["text"] and previous:
+                count = view.get("answered", {})
+                self.log_line(
+                    Text.assemble(
+                        ("answer ", "dim"),
+                        f"org {a['org'] + 1} ",
+                        literal(a["name"], "bold"),
+                        (f" ({SHORT_GROUPS[a['group']]}, prompt {a['prompt'] + 1}): ", "dim"),
+                        literal(a["text"]),
+                        (f"  [{count.get('answered', 0)} of {count.get('of', 0)} answered]", "dim"),
+                    )
+                )
+
+    def where(self, seat: dict[str, Any]) -> str:
+        """Where a seat sits, as the log says it: "org 1, Bottoms"."""
+        for org in self.view.get("orgs", []):
+            if any(s["seat"] == seat["seat"] for s in org["seats"]):
+                return f"org {org['org'] + 1}, {SHORT_GROUPS[seat['group']]}"
+        return SHORT_GROUPS.get(seat.get("group", ""), "")
 
     # -- commands -------------------------------------------------------------------------
 
@@ -209,7 +242,12 @@ class FacilitatorApp(App[None]):
         message: dict[str, Any] = {"type": kind}
         if kind == "extend":
             message["seconds"] = 60
-        self.send_in_background(message, messages.get(kind, ""))
+        done = messages.get(kind, "")
+        if kind == "botify_stalled":
+            stalled = [s for o in self.view.get("orgs", []) for s in o["seats"] if not s["bot"] and not s["chosen"]]
+            names = "; ".join(f"{s['name']} ({self.where(s)})" for s in stalled)
+            done = f"Handed to bots: {names}." if stalled else "Nobody was waiting to choose; no seat was handed to a bot."
+        self.send_in_background(message, done)
 
     def action_pause(self) -> None:
         paused = self.view.get("session", {}).get("paused")
@@ -228,8 +266,25 @@ class FacilitatorApp(App[None]):
     @work
     async def action_kick(self) -> None:
         seat = self.selected_seat()
-        if seat and await self.push_screen_wait(Confirm(f"Remove {self.seen_seats[seat]['name']} from the session?")):
-            await self.send({"type": "kick", "seat": seat}, f"Removed {self.seen_seats[seat]['name']}.")
+        if not seat:
+            return
+        who = self.seen_seats[seat]
+        question = f"Remove {who['name']} ({self.where(who)}) from the session? They cannot join again until you readmit them (r)."
+        if await self.push_screen_wait(Confirm(question)):
+            await self.send({"type": "kick", "seat": seat}, f"Removed {who['name']} ({self.where(who)}).")
+
+    @work
+    async def action_admit(self) -> None:
+        removed = self.view.get("removed", [])
+        if not removed:
+            self.notify("Nobody has been removed from this session.")
+            return
+        picked = await self.push_screen_wait(
+            Pick("Let back in (they join again with the code)…", [(r["seat"], r["name"]) for r in removed])
+        )
+        if picked:
+            name = next(r["name"] for r in removed if r["seat"] == picked)
+            await self.send({"type": "admit", "seat": picked}, f"{name} may join again with the code.")
 
     @work
     async def action_move(self) -> None:
@@ -240,7 +295,11 @@ class FacilitatorApp(App[None]):
         picked = await self.push_screen_wait(Pick(f"Move {self.seen_seats[seat]['name']} to…", choices))
         if picked:
             org, group = picked.split(":")
-            await self.send({"type": "move", "seat": seat, "org": int(org), "group": group}, "Moved.")
+            before = self.where(self.seen_seats[seat])
+            await self.send(
+                {"type": "move", "seat": seat, "org": int(org), "group": group},
+                f"Moved {self.seen_seats[seat]['name']} from {before} to org {int(org) + 1}, {SHORT_GROUPS[group]}.",
+            )
 
     @work
     async def action_pattern(self) -> None:
@@ -263,9 +322,33 @@ class FacilitatorApp(App[None]):
         if not injects:
             self.notify("This deck has no injects.")
             return
-        picked = await self.push_screen_wait(Pick("Fire an inject (for every organisation)", [(i["id"], i["label"]) for i in injects]))
-        if picked:
-            await self.send({"type": "inject", "inject": picked}, f"Inject fired: {picked}.")
+        picked = await self.push_screen_wait(Pick("Fire an inject…", [(i["id"], i["label"]) for i in injects]))
+        if not picked:
+            return
+        orgs = self.view["orgs"]
+        targets = [("all", "Every organisation")] + [
+            (str(o["org"]), f"Organisation {o['org'] + 1} ({self.view['patterns'][o['pattern']]})") for o in orgs
+        ]
+        target = "all" if len(orgs) == 1 else await self.push_screen_wait(Pick("…for which organisation?", targets))
+        if not target:
+            return
+        preview = next((p for p in self.view.get("inject_previews", []) if p["id"] == picked), None)
+        where = "every organisation" if target == "all" else f"organisation {int(target) + 1}"
+        label = preview["label"] if preview else picked
+        lines = [f"Fire “{label}” for {where}?"]
+        if preview:
+            if preview["text"]:
+                lines.append(f"What {preview['told']} read: {preview['text']}")
+            if preview["effects"]:
+                lines.append("What it does at the next resolution: " + ", ".join(preview["effects"]))
+            if preview["explain"]:
+                lines.append(f"Why: {preview['explain']}")
+        if await self.push_screen_wait(Confirm("\n".join(lines))):
+            message: dict[str, Any] = {"type": "inject", "inject": picked}
+            if target != "all":
+                message["org"] = int(target)
+            told = preview["told"] if preview else "everyone"
+            await self.send(message, f"Inject “{label}” fired for {where}; {told} in it will see a notice.")
 
     def action_debrief(self) -> None:
         debrief = self.view.get("debrief")
@@ -273,6 +356,44 @@ class FacilitatorApp(App[None]):
             self.notify("The debrief opens after the last round.", severity="information")
             return
         self.push_screen(DebriefScreen(debrief))
+
+    @work
+    async def action_show_answers(self) -> None:
+        archive = self.view.get("archive")
+        if not archive or not archive["answers"]:
+            self.notify("Nobody answered a time-out prompt in this session.")
+            return
+        shown = {a["key"] for a in archive["answers"] if a.get("shown")}
+        picked = await self.push_screen_wait(PickAnswers(archive["answers"], shown, archive.get("answers_shown_with_names", False)))
+        if picked is None:
+            return
+        keys, names = picked
+        hide = sorted(shown - set(keys))
+        if hide:
+            await self.send({"type": "show_answers", "answers": hide, "shown": False, "names": names})
+        ok = await self.send({"type": "show_answers", "answers": sorted(keys), "shown": True, "names": names})
+        if ok:
+            self.log_line(f"The room now sees {len(keys)} answers, {'with' if names else 'without'} names.")
+            self.reopen_debrief()
+
+    def reopen_debrief(self) -> None:
+        """Show the debrief again once the view that follows the change has arrived."""
+
+        def again() -> None:
+            if isinstance(self.screen, DebriefScreen) and self.view.get("debrief"):
+                self.pop_screen()
+                self.push_screen(DebriefScreen(self.view["debrief"]))
+
+        self.set_timer(0.6, again)
+
+    def action_export(self) -> None:
+        archive = self.view.get("archive")
+        if not archive:
+            self.notify("The export is ready once the debrief opens.")
+            return
+        target = export_archive(archive, self.view["session"]["code"], self.export_dir)
+        self.notify(f"Exported to {target}", timeout=8)
+        self.log_line(f"Exported the debrief to {target} (report.md, charts/, CSV files, session.json).", "green")
 
     @work
     async def action_end(self) -> None:
@@ -289,3 +410,38 @@ class FacilitatorApp(App[None]):
         if self.server is not None:
             await self.server.close()
         self.exit()
+
+
+def export_archive(archive: dict[str, Any], code: str, where: Path | None = None) -> Path:
+    """Write the export of ``archive`` to WHERE/crossroads-CODE (the current folder by default)."""
+    from game.report import report_files, write_report
+
+    target = (where or Path.cwd()) / f"crossroads-{code}"
+    write_report(target, report_files(archive, code=code))
+    return target
+
+
+class DebriefApp(App[None]):
+    """A finished session's debrief, read back from its journal: read-only (``crossroads debrief``)."""
+
+    TITLE = "Crossroads - debrief"
+    CSS_PATH = "facilitator.tcss"
+    BINDINGS = [Binding("ctrl+q,q", "quit", "Quit", priority=True)]
+
+    def __init__(self, debrief: dict[str, Any], archive: dict[str, Any], code: str, export_dir: Path | None = None) -> None:
+        super().__init__()
+        self.debrief, self.archive, self.code, self.export_dir = debrief, archive, code, export_dir
+
+    def on_mount(self) -> None:
+        self.push_screen(DebriefScreen(self.debrief, read_only=True))
+
+    def action_export(self) -> None:
+        target = export_archive(self.archive, self.code, self.export_dir)
+        self.notify(f"Exported to {target}", timeout=8)
+
+    def action_show_answers(self) -> None:
+        self.notify("This debrief is read-only: the answers shown were chosen during the session.")
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(HELP))

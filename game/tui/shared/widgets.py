@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import ProgressBar, Static
 
-from game.tui.shared.text import LEVER_NAMES, LEVER_STYLES, PHASE_NAMES, bar, literal, signed, spark
+from game.tui.shared.text import LEVER_NAMES, LEVER_STYLES, PHASE_NAMES, literal, signed, spark
 
 
 class TimerBar(Widget):
@@ -151,84 +151,35 @@ def changes_list(view: dict[str, Any]) -> RichGroup:
 
 
 def debrief_renderable(debrief: dict[str, Any], metric: str | None = None) -> RichGroup:
-    """The whole system after the game: per metric, change by lever and over the rounds,
-    the organisations side by side, counterfactuals, conversations and answers."""
+    """The whole system after the game, as one renderable: the story's sections in order
+    (:func:`game.tui.shared.story.sections`), with each metric's chart drawn as a sparkline
+    per organisation; ``metric`` keeps one metric's chart alone. For charts drawn with
+    textual-plotext, paging and the rest, use :class:`game.tui.shared.story.StoryView`."""
+    from game.tui.shared.story import sections
+
+    story = debrief["story"]
     parts: list[Any] = []
-    metrics = debrief["metrics"]
-    orgs = debrief["orgs"]
-    chosen = [metric] if metric else list(metrics)
-    side = Table(title="Where each organisation ended", expand=True, header_style="bold")
-    side.add_column("Metric")
-    for org in orgs:
-        side.add_column(Text(f"Org {org['org'] + 1} ({org['pattern']})"), justify="right")
-    for name, info in metrics.items():
-        cells = []
-        for org in orgs:
-            start = org["history"][0][name] if org["history"] else org["metrics"][name]
-            cells.append(f"{start:.0f} → {org['metrics'][name]:.0f}")
-        side.add_row(literal(info["label"]), *cells)
-    parts.append(side)
-    for name in chosen:
-        info = metrics[name]
-        levers = Table(title=f"{info['label']}: change by lever", expand=True, header_style="bold", box=None)
-        levers.add_column("Org")
-        levers.add_column("Lever")
-        levers.add_column("Change", justify="right")
-        levers.add_column("")
-        scale = max([abs(v) for org in orgs for v in org["by_lever"].get(name, {}).values()] + [1.0])
-        for org in orgs:
-            for lever, value in org["by_lever"].get(name, {}).items():
-                levers.add_row(
-                    f"{org['org'] + 1}",
-                    Text(LEVER_NAMES[lever], style=LEVER_STYLES[lever]),
-                    signed(value),
-                    Text(bar(value, scale, 14), style=LEVER_STYLES[lever]),
-                )
-        parts.append(levers)
-        rounds = Table(title=f"{info['label']}: change by round", expand=True, header_style="bold", box=None)
-        rounds.add_column("Org")
-        rounds.add_column("Lever")
-        n = max((len(org["by_round_lever"].get(name, [])) for org in orgs), default=0)
-        for r in range(n):
-            rounds.add_column(f"R{r + 1}", justify="right")
-        for org in orgs:
-            per_round = org["by_round_lever"].get(name, [])
-            for lever in LEVER_NAMES:
-                values = [per_round[r][lever] if r < len(per_round) else 0.0 for r in range(n)]
-                if any(abs(v) >= 0.05 for v in values):
-                    rounds.add_row(f"{org['org'] + 1}", Text(LEVER_NAMES[lever], style=LEVER_STYLES[lever]), *[signed(v) for v in values])
-        parts.append(rounds)
-    cf = Table(title="Counterfactuals: the same choices, another structure", expand=True, header_style="bold")
-    cf.add_column("Org")
-    cf.add_column("Instead")
-    for name in chosen:
-        cf.add_column(Text(metrics[name]["label"]), justify="right")
-    for org in orgs:
-        for alt in org["counterfactuals"]:
-            cf.add_row(
-                f"{org['org'] + 1}", literal(alt["description"]), *[f"{org['metrics'][m]:.0f} vs {alt['metrics'][m]:.0f}" for m in chosen]
-            )
-    parts.append(cf)
-    talk = Table(title="Conversations: messages along each channel", expand=True, header_style="bold", box=None)
-    talk.add_column("Org")
-    talk.add_column("Used channels")
-    talk.add_column("Silent channels", style="dim")
-    for org in orgs:
-        used = ", ".join(f"{k} {v}" for k, v in sorted(org["channels"].items(), key=lambda kv: -kv[1])) or "none"
-        talk.add_row(f"{org['org'] + 1}", used, ", ".join(org["silent"]) or "none")
-    parts.append(talk)
-    if debrief.get("answers"):
-        answers = Table(title="Time-out answers", expand=True, header_style="bold", box=None)
-        answers.add_column("Who")
-        answers.add_column("Prompt")
-        answers.add_column("Answer")
-        for a in debrief["answers"]:
-            prompt = debrief["prompts"][a["group"]][a["prompt"]] if a["prompt"] < len(debrief["prompts"][a["group"]]) else ""
-            answers.add_row(
-                literal(f"{a['name']} ({a['group']}, org {a['org'] + 1}, round {a['round']})"), literal(prompt, "dim"), literal(a["text"])
-            )
-        parts.append(answers)
-    if debrief.get("questions"):
-        parts.append(Text("Questions for the room", style="bold underline"))
-        parts.extend(literal(f"• {q}") for q in debrief["questions"])
+    for title, body in sections(story):
+        if isinstance(body, str):
+            name = body.removeprefix("chart:")
+            if metric and name != metric:
+                continue
+            body = _sparklines(story, name)
+        parts.append(Text(title, style="bold underline"))
+        parts.append(body)
+        parts.append(Text(""))
     return RichGroup(*parts)
+
+
+def _sparklines(story: dict[str, Any], metric: str) -> Table:
+    low, high = story["metrics"][metric].get("bounds", [0, 100])
+    table = Table(box=None, expand=True, show_header=False)
+    table.add_column("org")
+    table.add_column("trend")
+    table.add_column("values")
+    for org in story["orgs"]:
+        series = org["series"][metric]
+        # scaled to the values' own range, so that 50 and 66 differ
+        lo, hi = min(series + [low if low > min(series) - 20 else min(series)]), max(series)
+        table.add_row(literal(org["title"]), spark(series, lo, hi if hi > lo else lo + 1), " ".join(f"{v:.0f}" for v in series))
+    return table
