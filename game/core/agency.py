@@ -29,7 +29,7 @@ import attrs
 from game.core.bots import STRATEGIES, AdaptiveBot
 from game.core.deck import GROUPS
 from game.core.decrees import decree_rules
-from game.core.engine import OrgState, RoundInputs, deal_card, new_state, replay, resolve_round
+from game.core.engine import OrgState, RoundInputs, deal_card, new_state, replay, resolution_key, resolve_round
 from game.core.rulebook import Rulebook
 
 #: below this mean gap (in claim-score points) the split by cause is not reported (null)
@@ -114,19 +114,6 @@ def split_by_cause(
 # --- best and worst achievable play ------------------------------------------------------
 
 
-def _state_key(state: OrgState) -> tuple[Any, ...]:
-    view = state.structure
-    return (
-        tuple(state.metrics.items()),
-        state.pending,
-        frozenset(state.fired.items()),
-        view.open,
-        frozenset(view.listens.items()),
-        view.sees,
-        state.cards,
-    )
-
-
 def _round_moves(book: Rulebook, state: OrgState, card_id: str) -> list[RoundInputs]:
     """Every joint choice of the groups with options on the card, each played three ways: quietly;
     with every chosen non-default option asked for by every group with an open channel to the
@@ -168,7 +155,7 @@ def search_play(book: Rulebook, seed: int, pattern: str, terms: Sequence[tuple[s
             card = deal_card(book, state)
             for move in _round_moves(book, state, card.id):
                 after, _ = resolve_round(book, state, move)
-                key = _state_key(after)
+                key = resolution_key(after)
                 if key in found:
                     continue
                 outlook = claim_score(terms, after.metrics) + sum(factors.get(p.metric, 0.0) * p.delta for p in after.pending)

@@ -13,7 +13,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from game.core.engine import RoundInputs, resolve_round
+from game.core.engine import RoundInputs, resolution_key, resolve_round
 from game.core.structure import Structure
 
 if TYPE_CHECKING:
@@ -158,22 +158,11 @@ class AdaptiveBot(_Base):
         self._seen_memo: dict[tuple[int, str], tuple[OrgState, tuple[frozenset[str], tuple[tuple[str, float], ...], float]]] = {}
 
     def _state_key(self, book: Rulebook, state: OrgState) -> object:
-        """Everything resolving a round reads from ``state`` (not its seed, history or cards)."""
+        """What resolving a round reads from ``state``, remembered for the state last asked about."""
         if book is not self._book:
             self._book, self._lookahead, self._seen_memo = book, {}, {}
         if self._fingerprint[0] is not state:
-            view = state.structure
-            key = (
-                state.round,
-                state.pattern,
-                tuple(state.metrics.items()),
-                state.pending,
-                frozenset(state.fired.items()),
-                view.open,
-                frozenset(view.listens.items()),
-                view.sees,
-            )
-            self._fingerprint = (state, key)
+            self._fingerprint = (state, resolution_key(state))
         return self._fingerprint[1]
 
     def _after(

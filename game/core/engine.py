@@ -93,6 +93,24 @@ class RoundInputs:
     requests: Mapping[tuple[str, str, str], float] = attrs.Factory(dict)
 
 
+def resolution_key(state: OrgState) -> tuple[object, ...]:
+    """Everything resolving the next round reads from ``state`` (not its seed or history): two
+    states with the same key resolve the same inputs to the same metrics, structure and fired
+    rules, so the simulator and the bots can share work between them."""
+    view = state.structure
+    return (
+        state.round,
+        state.pattern,
+        tuple(state.metrics.items()),
+        state.pending,
+        frozenset(state.fired.items()),
+        view.open,
+        frozenset(view.listens.items()),
+        view.sees,
+        state.cards,
+    )
+
+
 def new_state(book: Rulebook, seed: int, pattern: str = "") -> OrgState:
     """The state before round 1."""
     pattern = pattern or book.deck.default_pattern
