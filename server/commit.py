@@ -33,6 +33,15 @@ UNAVAILABLE = (
 )
 
 
+# What everyone is told when the journal cannot be written, and when it can again
+STORAGE_FAULT = (
+    "The room is paused: the server cannot save to its disk, so it is not taking any input. "
+    "Nothing already confirmed is lost. It retries by itself and the room goes on as soon as the disk works again; "
+    "the facilitator may need to free disk space."
+)
+STORAGE_OK = "The server can save again and the room goes on. Anything refused while it was paused must be sent again."
+
+
 def settle_future(done: asyncio.Future[None], failure: BaseException | None) -> None:
     if done.done():
         return

@@ -14,7 +14,7 @@ Ref = int | str | None  # the ``id`` a request carried, echoed as ``ref``
 # --- parts of views -------------------------------------------------------------------------
 
 GroupView = dict[str, Any]  # what a group may see: game.core.session.views.group_view
-FacilitatorView = dict[str, Any]  # everything: game.core.session.views.facilitator_view
+FacilitatorView = dict[str, Any]  # everything: game.core.session.overview.facilitator_view
 
 
 class Clock(TypedDict):
@@ -159,7 +159,7 @@ class Notice(TypedDict):
 
 class ProjectorViewMessage(TypedDict):
     type: Literal["projector_view"]
-    view: dict[str, Any]  # game.core.session.views.projector_view: no name, message or metric before the debrief
+    view: dict[str, Any]  # game.core.session.overview.projector_view: no name, message or metric before the debrief
 
 
 class Pong(TypedDict):

@@ -8,7 +8,8 @@
 - :mod:`.decide`: ``decide(session, actor, command, now)`` -> events, or :class:`Refused`;
 - :mod:`.inputs`: the round's inputs for the engine;
 - :mod:`.setup`: the checks on a new session;
-- :mod:`.views` and :mod:`.debrief`: what each seat, group and the facilitator may see.
+- :mod:`.views`, :mod:`.overview` and :mod:`.debrief`: what each seat and group, the facilitator
+  and the projector may see.
 
 The server journals the events before it acknowledges anything and rebuilds a session after a
 crash by applying the journal again; nothing here does I/O or reads a clock.
@@ -20,6 +21,7 @@ from game.core.session.decide import MAX_ANSWER, MAX_NAME, MAX_TEXT, all_chosen,
 from game.core.session.errors import Refused
 from game.core.session.events import Event, from_record, to_record
 from game.core.session.inputs import resolution_inputs
+from game.core.session.overview import facilitator_view, projector_view
 from game.core.session.phases import ALLOWED, PHASES, ROUND_PHASES, TRANSITIONS
 from game.core.session.state import (
     CODE_ALPHABET,
@@ -34,12 +36,10 @@ from game.core.session.state import (
 )
 from game.core.session.views import (
     clock_view,
-    facilitator_view,
     group_view,
     iter_group_views,
     personal,
     progress,
-    projector_view,
     roster,
     seat_view,
 )
