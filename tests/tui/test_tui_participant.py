@@ -123,7 +123,7 @@ async def test_every_phase_has_its_screen(hub, tmp_path):
         await wait_for(pilot, lambda: app.screen.query_one("#answer-0", TextArea).has_focus, what="the first answer box focused")
         await pilot.press(*"We paid guests to go away.")
         await wait_for(pilot, lambda: app.you.get("answers", {}).get("0") == "We paid guests to go away.", what="the draft sent by itself")
-        assert "saved" in static_text(app, "#state-0")
+        await wait_for(pilot, lambda: "saved" in static_text(app, "#state-0"), what="the box says its draft is saved")
 
         for _round in range(2, 7):
             await advance(fac, hub, "brief")
