@@ -10,7 +10,7 @@ from game.local.demo import DemoHost
 from game.local.embedded import EmbeddedServer
 from game.tui.facilitator.app import FacilitatorApp
 from game.tui.participant.app import ParticipantApp
-from tests.tuihelp import wait_for
+from tests.tuihelp import screen_text, wait_for
 
 UNTIMED = str(Path(__file__).resolve().parent.parent / "decks" / "untimed.toml")
 SIZE = (110, 34)
@@ -111,6 +111,7 @@ async def _asked_in_choose(pilot) -> None:
         await pilot.press("ctrl+n")
         await wait_for(pilot, lambda phase=phase: app.view["session"]["phase"] == phase)
     await wait_for(pilot, lambda: app.view.get("requests") and app.screen.query_one("#options").option_count == 2)
+    await wait_for(pilot, lambda: "you to: Fix room 412" in screen_text(app), what="the request drawn beside the options")
     await pilot.pause(0.3)
 
 
