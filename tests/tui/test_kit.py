@@ -19,7 +19,7 @@ from game.tui.facilitator.screens import ConsoleScreen, DebriefScreen
 from game.tui.projector.app import ProjectorApp, RoomScreen, StoryScreen, room_join_line
 from game.tui.shared.story import MetricChart, StoryView
 from tests.server.test_server import base
-from tests.tuihelp import plain, screen_text, wait_for
+from tests.tuihelp import plain, screen_text, wait_for, widget_text
 from tests.wsclient import join
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -353,3 +353,17 @@ async def test_the_debrief_widget_for_participants_shows_the_story(tmp_path):
         await wait_for(pilot, lambda: view.page == 3)
         assert len(app.query(MetricChart)) == 1, "the chart page draws its metric"
     assert isinstance(RoomScreen, type) and isinstance(ConsoleScreen, type)
+
+
+async def test_the_projector_shows_the_browser_address_and_its_qr_code(tmp_path):
+    from game.tui.shared.qr import qr_lines
+
+    app, run_before = projector_on(tmp_path, 0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await run_before(pilot)
+        screen = app.screen
+        assert "or open http://192.0.2.2:8765/#TEST34 in a browser" in widget_text(screen.query_one("#room-join"))
+        qr = widget_text(screen.query_one("#room-qr"))
+        assert qr_lines("http://192.0.2.2:8765/#TEST34")[3] in qr, "the QR code of that address"
+        assert screen.query_one("#room-qr").display
+        await app.server_for_test.close()

@@ -23,12 +23,13 @@ from game.client.addresses import join_addresses
 from game.client.link import Link, normalise_url
 from game.tui.shared.bigtext import big
 from game.tui.shared.messages import ConnectionChanged, ServerMessage
+from game.tui.shared.qr import browser_address, qr_text
 from game.tui.shared.story import StoryView
 from game.tui.shared.text import PHASE_NAMES, literal
 from game.tui.shared.widgets import TimerBar
 
 PHASE_LINES = {
-    "lobby": "Join now: type the line above in your terminal.",
+    "lobby": "Join now: type the line above in your terminal, or open the address in a browser.",
     "brief": "Read your side of the situation.",
     "talk": "Talk along the channels your organisation has open.",
     "choose": "Choose: the default stands for whoever does not.",
@@ -61,13 +62,16 @@ class RoomScreen(Screen[None]):
             yield Static("", id="room-title")
             with Horizontal(id="room-code-row"):
                 yield Static(big("------"), id="room-code")
-                # the QR code of the browser join address goes here once browsers can join
+                # the browser's way in: the page's address with the code, as a QR code to scan
                 yield Static("", id="room-qr")
             yield Static("", id="room-join")
             yield Static("", id="room-phase")
             yield TimerBar(id="room-timer")
             yield Static("", id="room-progress")
         yield Static("", id="room-status")
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.height < 34 or self.size.width < 90, "-small")
 
     def show(self, view: dict[str, Any], join_lines: list[str]) -> None:
         session = view["session"]
@@ -76,6 +80,11 @@ class RoomScreen(Screen[None]):
         join = Text()
         for line in join_lines[:3]:
             join.append(line + "\n", style="bold cyan")
+        first = join_lines[0].split()[2] if join_lines else ""  # "crossroads join HOST:PORT --code CODE"
+        if first:
+            address = browser_address(first, session["code"])
+            join.append("or open " + address + " in a browser\n", style="bold")
+            self.query_one("#room-qr", Static).update(qr_text(address))
         if session["locked"]:
             join.append("The lobby is locked.", style="red")
         self.query_one("#room-join", Static).update(join)
