@@ -556,6 +556,16 @@ def test_a_seat_handed_to_a_bot_is_told_so():
     assert personal(session, session.seats[seat])["note"] == ""
     run(session, FACILITATOR, Botify(seat))
     assert "bot" in personal(session, session.seats[seat])["note"]
+    # acting again takes the seat back, and the person is told so for the rest of the round
+    org = session.orgs[0]
+    option = sorted(session.book.options[(org.card, session.seats[seat].group)])[0]
+    events = run(session, Actor("seat", seat), Choose(session.round, option))
+    assert [e.TYPE for e in events] == ["seat_reclaimed", "choice_made"]
+    assert not session.seats[seat].bot
+    assert personal(session, session.seats[seat])["note"] == "You have your seat back: what you choose counts again."
+    for _ in range(2):
+        run(session, FACILITATOR, Advance())
+    assert session.phase == "brief" and personal(session, session.seats[seat])["note"] == ""
 
 
 def test_an_inject_is_previewed_for_the_facilitator_and_told_to_the_organisation_it_hits():

@@ -420,3 +420,34 @@ async def test_typing_never_skips_a_phase_in_the_demo(tmp_path):
         await pilot.pause(0.3)
         assert app.view["session"]["phase"] == "reveal"
         await app.action_quit()
+
+
+async def test_a_landed_inject_and_a_seat_handed_to_a_bot_are_told_once(hub, tmp_path):
+    from game.tui.participant.app import notice_text
+
+    fac, code = await new_session(hub)
+    player = await join(base(hub), code, "Ana")
+    store = SeatStore(tmp_path / "store")
+    store.remember(base(hub), "Ana", code, player.seat, player.token)
+    app = ParticipantApp(base(hub), store=store)
+    inject = next(i for i in hub.session.deck.injects if not i.group)  # one the whole organisation is told of
+    async with app.run_test(size=(110, 34)) as pilot:
+        await wait_for(pilot, lambda: app.you.get("seat") == player.seat, what="own seat")
+        await fac.request({"type": "start"})
+        await wait_for(pilot, lambda: app.view.get("session", {}).get("phase") == "brief", what="the brief")
+        assert (await fac.request({"type": "inject", "inject": inject.id}))["type"] == "ack"
+        await wait_for(pilot, lambda: f"{inject.id}/pending" in app.told, what="the inject's notice", detail=lambda: app.told)
+        notice = app.view["notices"][0]
+        assert notice_text(notice).startswith(inject.label) and "lands when this round is resolved" in notice_text(notice)
+        await advance(fac, hub, "talk")
+        await advance(fac, hub, "choose")
+        assert (await fac.request({"type": "botify", "seat": player.seat}))["type"] == "ack"
+        await wait_for(pilot, lambda: any("A bot is playing your seat" in key for key in app.told), what="told the seat went to a bot")
+        await pilot.press("enter")  # choosing takes the seat back
+        await wait_for(
+            pilot, lambda: any("your seat back" in key for key in app.told), what="told the seat is back", detail=lambda: app.you
+        )
+        told = set(app.told)
+        await advance(fac, hub, "reveal")
+        await wait_for(pilot, lambda: app.view["session"]["phase"] == "reveal")
+        assert app.told - told == {f"{inject.id}/landed"}, "each notice once: the inject landed is new, nothing else is told again"

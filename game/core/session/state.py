@@ -67,6 +67,7 @@ class Seat:
     bot: bool = False
     kicked: bool = False
     joined_at: float = 0.0
+    reclaimed: int = 0  # the round in which its person last took it back from a bot
 
 
 @attrs.define
@@ -173,7 +174,8 @@ def _seat_botified(session: Session, e: SeatBotified) -> None:
 
 
 def _seat_reclaimed(session: Session, e: SeatReclaimed) -> None:
-    session.seats[e.seat].bot = False
+    seat = session.seats[e.seat]
+    seat.bot, seat.reclaimed = False, session.round
 
 
 def _seat_kicked(session: Session, e: SeatKicked) -> None:

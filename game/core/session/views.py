@@ -289,16 +289,18 @@ def seat_view(session: Session, seat: Seat) -> GroupView:
     return view
 
 
-def seat_note(seat: Seat) -> str:
+def seat_note(session: Session, seat: Seat) -> str:
     """What a participant is told about their seat, when something was done to it."""
     if seat.bot:
         return "A bot is playing your seat for now: the facilitator handed it over when you had not chosen in time."
+    if seat.reclaimed == session.round and session.round:
+        return "You have your seat back: what you choose counts again."
     return ""
 
 
 def personal(session: Session, seat: Seat) -> Personal:
     return {
-        "note": seat_note(seat),
+        "note": seat_note(session, seat),
         "seat": seat.id,
         "name": seat.name,
         "org": seat.org,

@@ -32,6 +32,13 @@ from game.tui.shared.messages import ConnectionChanged, ServerMessage
 HELP = Path(__file__).resolve().parent / "help.md"
 
 
+def notice_text(notice: dict[str, Any]) -> str:
+    """What an inject notice says to the room: that it landed, or that it will."""
+    when = "It has landed" if notice.get("status") == "landed" else "It lands when this round is resolved"
+    text = f"{notice.get('label', '')}. {notice.get('text', '')}".strip(". ")
+    return f"{text}. {when}."
+
+
 class ParticipantApp(App[None]):
     """The participant's terminal app."""
 
@@ -63,6 +70,7 @@ class ParticipantApp(App[None]):
         self.local = local
         self.link: Link | None = None
         self.messages: list[dict[str, Any]] = []
+        self.told: set[str] = set()  # notices already shown
         # a choice or answer made while the link is down is kept and sent on reconnect
         self.unsent: dict[str, dict[str, Any]] = {}
         self.connection_log: list[tuple[str, str]] = []
@@ -118,10 +126,14 @@ class ParticipantApp(App[None]):
         if kind == "view":
             self.view = message["view"]
             self.messages = list(self.view.get("messages", []))
+            for notice in self.view.get("notices", []):
+                self.tell_once(f"{notice['id']}/{notice['status']}", notice_text(notice))
             if isinstance(self.screen, PlayScreen):
                 self.screen.query_one(Conversation).show_history(self.messages, self.view["groups"])
         elif kind == "you" or (kind == "ack" and "you" in message):
             self.you = message["you"]
+            if self.you.get("note"):
+                self.tell_once("seat/" + self.you["note"], self.you["note"], severity="warning")
         elif kind == "clock" and self.view:
             self.view["session"].update(message["session"])
             self.view = self.view
@@ -134,6 +146,12 @@ class ParticipantApp(App[None]):
         elif kind == "message" and self.view and isinstance(self.screen, PlayScreen):
             self.messages.append(message["message"])
             self.screen.query_one(Conversation).add(message["message"], self.view["groups"])
+
+    def tell_once(self, key: str, text: str, severity: str = "information") -> None:
+        """A notice from the view, shown once however often the view comes again."""
+        if text and key not in self.told:
+            self.told.add(key)
+            self.notify(text, severity=severity, timeout=12, markup=False)  # type: ignore[arg-type]
 
     def on_connection_changed(self, event: ConnectionChanged) -> None:
         self.connection_log.append((event.state, event.reason))
