@@ -83,6 +83,15 @@ function setConnection(text, down = false) {
   node.classList.toggle("down", down);
 }
 
+// What the view tells once (an inject on its way or landed, a seat handed to a bot or taken
+// back) is shown once, however often the view comes again.
+const told = new Set();
+function tellOnce(key, text) {
+  if (told.has(key)) return;
+  told.add(key);
+  notice(text);
+}
+
 function notice(text) {
   const node = $("notice");
   node.textContent = text;
@@ -194,11 +203,19 @@ function handle(message) {
     case "view":
       state.view = message.view;
       state.messages = [...(message.view.messages || [])];
+      for (const item of message.view.notices || []) {
+        const landed = item.status === "landed" ? "It has landed." : "It lands when this round is resolved.";
+        tellOnce(`${item.id}/${item.status}`, `${item.label}. ${item.text || ""} ${landed}`);
+      }
       renderAll();
       break;
     case "you":
       state.you = message.you;
+      if (message.you.note) tellOnce(`seat/${message.you.note}`, message.you.note);
       renderAll();
+      break;
+    case "notice":
+      notice(message.message);
       break;
     case "ack":
       if (message.you) state.you = message.you;

@@ -99,8 +99,12 @@ async def test_a_whole_round_in_the_browser_beside_a_terminal_participant(hub, b
     for seat_id, group in ((seat.id, "bottom"), (joined["seat"], "middle")):
         assert (await fac.request({"type": "move", "seat": seat_id, "org": 0, "group": group}))["type"] == "ack"
     await page.wait_for_function("document.querySelector('#where').textContent.includes('Front desk')")
-    # the lobby lists who is here, names as typed
-    lobby = await page.text_content("#block-lobby")
+    # the lobby lists who is here, names as typed, once both moves have reached the page
+    for _ in range(100):
+        lobby = await page.text_content("#block-lobby") or ""
+        if "Ben" in lobby:
+            break
+        await asyncio.sleep(0.05)
     assert NAME in lobby and "Ben" in lobby
 
     await shot(page, "lobby")
@@ -183,6 +187,9 @@ async def test_a_whole_round_in_the_browser_beside_a_terminal_participant(hub, b
     # on to the debrief: charts of every metric over the rounds
     while hub.session.phase != "debrief":
         assert (await fac.request({"type": "advance"}))["type"] == "ack"
+    # the facilitator picks the answer for the room to see, without the name
+    shown = await fac.request({"type": "show_answers", "answers": [f"{seat.id}/1/0"], "names": False})
+    assert shown["type"] == "ack", shown
     await page.wait_for_selector("#block-debrief svg.chart")
     assert await page.locator("#block-debrief figure").count() == len(hub.session.deck.metrics)
     assert "We <i>never</i> heard back." in await page.text_content("#block-debrief")
