@@ -158,3 +158,16 @@ def test_the_idioms_quoted_in_how_a_deck_teaches_are_in_the_bundled_decks():
             )
             quoted += 1
     assert quoted >= 4
+
+
+def test_the_readme_opens_with_the_two_commands_and_names_every_command():
+    from game.cli.main import main
+
+    readme = (DOCS.parent / "README.md").read_text()
+    assert readme.split("```")[1].split() == ["make", "demo", "make", "test"]
+    for name, command in main.commands.items():
+        assert f"`crossroads {name}" in readme, name
+        for sub in getattr(command, "commands", {}):
+            assert f"`crossroads {name} {sub}" in readme, f"{name} {sub}"
+    for doc in sorted(p.name for p in DOCS.glob("*.md")):
+        assert f"docs/{doc}" in readme, doc
