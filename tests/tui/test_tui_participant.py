@@ -133,6 +133,13 @@ async def test_every_phase_has_its_screen(hub, tmp_path):
         await advance(fac, hub, "debrief")
         await wait_for(pilot, lambda: app.view["session"]["phase"] == "debrief" and "debrief" in app.view)
         debrief = static_text(app, "#debrief-text")
+        from game.tui.shared.story import MetricChart
+
+        charts = app.screen.query(MetricChart)
+        await wait_for(
+            pilot, lambda: len(app.screen.query(MetricChart)) == len(app.view["debrief"]["story"]["metrics"]), what="a chart per metric"
+        )
+        assert {c.metric for c in charts} <= set(app.view["debrief"]["story"]["metrics"])
         assert "The whole system" in debrief and "Gross margin" in debrief, "the debrief shows every metric"
         assert "What another structure would have done" in debrief
         assert "We paid guests to go away." not in debrief, "answers reach the room once the facilitator shows them"

@@ -22,6 +22,7 @@ from game.tui.participant.lines import HINTS, lower_name, my_requests, request_l
 from game.tui.participant.messages import Asked, GroupPicked, Joined
 from game.tui.participant.panes import ChoosePane, Conversation, TimeoutPane
 from game.tui.participant.status import PhaseBar
+from game.tui.shared.story import MetricChart
 from game.tui.shared.text import literal, prose
 from game.tui.shared.widgets import changes_list, debrief_renderable, metrics_table
 
@@ -246,7 +247,7 @@ class PlayScreen(Screen[None]):
                     id="reveal",
                 )
                 yield TimeoutPane(id="timeout")
-                yield VerticalScroll(Static(id="debrief-text"), id="debrief")
+                yield VerticalScroll(Static(id="debrief-text"), Vertical(id="debrief-charts"), id="debrief")
             yield Conversation(id="conversation")
         yield Static("", id="hint")
         yield Footer()
@@ -389,9 +390,17 @@ class PlayScreen(Screen[None]):
             self.query_one("#debrief-text", Static).update(
                 RichGroup(Text("The whole system", style="bold"), debrief_renderable(view["debrief"]))
             )
+            self.show_charts(view["debrief"].get("story"))
         if changed:
             self.call_after_refresh(self.drop_hidden_focus)
         self.refresh_bindings()
+
+    def show_charts(self, story: dict[str, Any] | None) -> None:
+        """Each metric over the rounds, the organisations side by side, drawn once the story is told."""
+        charts = self.query_one("#debrief-charts", Vertical)
+        if not story or charts.children:
+            return
+        charts.mount_all(MetricChart(story, metric, classes="debrief-chart") for metric in story["metrics"])
 
     def drop_hidden_focus(self) -> None:
         """A pane that is no longer on show keeps no focus (its keys would act unseen)."""
