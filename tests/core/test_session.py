@@ -217,7 +217,8 @@ COMMANDS = sorted(DECIDERS, key=lambda kind: kind.TYPE)
 def test_each_phase_allows_what_the_table_says_and_refuses_the_rest(phase, kind):
     session = session_in(phase)
     actor, command, now = sample(kind, session)
-    allowed = kind in ALLOWED[phase] and (kind is not Say or phase in SAY_PHASES)
+    # an answer outside a time-out counts only right after one (test_an_answer_sent_as_the_time_out_ends_still_counts)
+    allowed = kind in ALLOWED[phase] and (kind is not Say or phase in SAY_PHASES) and (kind is not Answer or phase == "timeout")
     if allowed:
         events = decide(session, actor, command, now)
         assert isinstance(events, list)
@@ -631,3 +632,17 @@ def test_the_facilitator_shows_answers_to_the_room_with_or_without_names():
     assert group_view(session, 1, "top")["debrief"]["answers"] == []
     with pytest.raises(Refused):
         decide(session, FACILITATOR, ShowAnswers(("nobody/1/0",)), T0)
+
+
+def test_an_answer_sent_as_the_time_out_ends_still_counts():
+    session = session_in("timeout")
+    seat = seat_of(session, "bottom")
+    run(session, Actor("seat", seat), Answer(0, "typed in time"))
+    run(session, FACILITATOR, Advance())
+    assert (session.phase, session.round) == ("brief", 2)
+    run(session, Actor("seat", seat), Answer(1, "typed as the facilitator moved on"))
+    assert session.answers[(seat, 1, 1)]["text"] == "typed as the facilitator moved on", "kept for round 1's time-out"
+    run(session, FACILITATOR, Advance())
+    with pytest.raises(Refused) as late:
+        decide(session, Actor("seat", seat), Answer(0, "a round later"), T0)
+    assert late.value.code == "wrong_phase"

@@ -368,6 +368,23 @@ async def test_time_out_answers_arrive_without_a_save_button(hub, tmp_path):
         assert answers == {(player.seat, 0): "We asked for 412.", (player.seat, 1): "The managers, if they listened"}
 
 
+async def test_an_answer_typed_as_the_facilitator_moves_on_still_arrives(hub, tmp_path):
+    fac, code = await requests_session(hub)
+    app, player = await seat_in(fac, hub, tmp_path, code, "Ana", "bottom")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.view.get("group") == "bottom")
+        await fac.request({"type": "start"})
+        for phase in ("talk", "choose", "reveal"):
+            await advance(fac, hub, phase)
+        await fac.request({"type": "call_timeout"})
+        await wait_for(pilot, lambda: app.screen.query_one("#answer-0", TextArea).has_focus, what="the first box focused")
+        await pilot.press(*"Nobody asked us")
+        await advance(fac, hub, "brief")  # at once: the draft has not been sent yet
+        assert (player.seat, 1, 0) not in hub.session.answers
+        await wait_for(pilot, lambda: (player.seat, 1, 0) in hub.session.answers, what="the draft sent as the time-out ended")
+        assert hub.session.answers[(player.seat, 1, 0)]["text"] == "Nobody asked us"
+
+
 PHRASE = "can anyone help? try r"
 
 

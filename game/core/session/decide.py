@@ -397,7 +397,21 @@ def _answer(session: Session, actor: Actor, command: Answer, now: float) -> list
     text = clean_text(raw, MAX_ANSWER + 1)
     if len(text) > MAX_ANSWER:
         raise Refused("too_long", f"an answer is at most {MAX_ANSWER} characters")
-    return _reclaimed(seat, [AnswerGiven(seat.id, session.round, prompt, text)])
+    return _reclaimed(seat, [AnswerGiven(seat.id, _answer_round(session), prompt, text)])
+
+
+def _answer_round(session: Session) -> int:
+    """The round of the time-out an answer is for: the current one, or the one that has just
+    ended, so that a draft sent as the facilitator moved on is kept rather than lost."""
+    if session.phase == "timeout":
+        return session.round
+    just_ended = session.last_timeout and (
+        (session.phase == "brief" and session.last_timeout == session.round - 1)
+        or (session.phase == "debrief" and session.last_timeout == session.round)
+    )
+    if not just_ended:
+        raise Refused("wrong_phase", f"answers are for a time-out; there is none to answer during {session.phase}")
+    return session.last_timeout
 
 
 DECIDERS: dict[type, Callable[[Session, Actor, Any, float], list[Event]]] = {

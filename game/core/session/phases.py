@@ -60,13 +60,14 @@ SYSTEM_COMMANDS: frozenset[type] = frozenset({Deadline})
 _ANY: frozenset[type] = frozenset({Lock, Unlock, Move, Botify, Kick, Admit, End, Pause, Resume, Extend, Say, ShowAnswers})
 ALLOWED: dict[str, frozenset[type]] = {
     "lobby": _ANY | {TakeSeat, Start, SetPattern},
-    "brief": _ANY | {TakeSeat, Advance, Deadline, Inject},
+    # an answer typed as a time-out ended still counts for it in the phase that follows (see decide)
+    "brief": _ANY | {TakeSeat, Advance, Deadline, Inject, Answer},
     "talk": _ANY | {TakeSeat, Advance, Deadline, Request},
     "choose": _ANY | {TakeSeat, Advance, Deadline, Choose, Request, BotifyStalled},
     "resolve": frozenset(),
     "reveal": _ANY | {TakeSeat, Advance, Deadline, CallTimeout, SetPattern, Inject},
     "timeout": _ANY | {TakeSeat, Advance, Deadline, Answer, SetPattern, Inject},
-    "debrief": frozenset({End, Say, TakeSeat, ShowAnswers}),
+    "debrief": frozenset({End, Say, TakeSeat, ShowAnswers, Answer}),
     "ended": frozenset(),
 }
 # Talk is allowed in any phase but limited to these for participants

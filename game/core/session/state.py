@@ -117,6 +117,7 @@ class Session:
     shown_answers: dict[str, Any] = attrs.Factory(lambda: {"keys": set(), "names": False})
     barred: dict[str, str] = attrs.Factory(dict)  # folded name of a removed participant -> their seat id
     timeout_from: str = ""  # the phase a time-out interrupted
+    last_timeout: int = 0  # the round of the latest time-out
     ended_at: float | None = None
     version: int = 0  # events applied
     # parts of views that depend on the deck alone, built once: (kind, ...) -> value
@@ -218,6 +219,7 @@ def _inject_fired(session: Session, e: InjectFired) -> None:
 def _phase_started(session: Session, e: PhaseStarted) -> None:
     if e.phase == "timeout":
         session.timeout_from = session.phase
+        session.last_timeout = e.round
     session.phase, session.round, session.deadline = e.phase, e.round, e.deadline
     session.paused, session.remaining = False, None
     if e.phase == "brief":

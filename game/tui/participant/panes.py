@@ -272,11 +272,13 @@ class TimeoutPane(VerticalScroll):
         self.call_after_refresh(self.focus_first)
 
     def report_unsaved(self) -> None:
-        """The time-out ended with a draft the server does not have: say so, with its text."""
+        """The time-out ended with a draft the server does not have yet: send it now (the server
+        keeps it for the time-out that has just ended), and say so."""
         for area in self.query(TextArea).results(TextArea):
             index = (area.id or "answer-0").split("-")[1]
             if area.text.strip() and self.saved.get(index) != area.text:
-                self.notify(f"This answer was not saved before the time-out ended: {area.text}", severity="warning", timeout=20)
+                self.post_message(Answered(int(index), area.text))
+                self.notify("The time-out ended as you typed; your answer was sent all the same.", timeout=8)
 
     def focus_first(self) -> None:
         for area in self.query(TextArea).results(TextArea):
