@@ -127,7 +127,7 @@ class CreateSession:
     patterns: tuple[str, ...] = ()
     seed: int | None = None
     early_close: bool = False
-    bots: str = "by_the_book"
+    bots: str = "adaptive"  # bots that play like people: they ask, and grant as often as they listen
 
 
 @frozen
