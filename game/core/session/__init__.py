@@ -5,7 +5,7 @@
 - :mod:`.phases`: the phase table and the transitions, as data;
 - :mod:`.commands`: who acts, and the commands the server makes itself (the wire's are
   :mod:`game.core.protocol`'s);
-- :mod:`.decide`: ``decide(session, actor, command, now)`` -> events, or :class:`Refused`;
+- :mod:`.decide` (with :mod:`.participants` and :mod:`.checks`): ``decide(session, actor, command, now)`` -> events, or :class:`Refused`;
 - :mod:`.inputs`: the round's inputs for the engine;
 - :mod:`.setup`: the checks on a new session;
 - :mod:`.views`, :mod:`.overview` and :mod:`.debrief`: what each seat and group, the facilitator
@@ -17,11 +17,12 @@ crash by applying the journal again; nothing here does I/O or reads a clock.
 
 from game.core.session.commands import FACILITATOR, SYSTEM, Actor, Deadline, TakeSeat
 from game.core.session.debrief import debrief
-from game.core.session.decide import MAX_ANSWER, MAX_NAME, MAX_TEXT, all_chosen, balance, decide, next_phase_events, stalled_seats
+from game.core.session.decide import MAX_NAME, all_chosen, balance, decide, next_phase_events, stalled_seats
 from game.core.session.errors import Refused
 from game.core.session.events import Event, from_record, to_record
 from game.core.session.inputs import resolution_inputs
 from game.core.session.overview import facilitator_view, projector_view
+from game.core.session.participants import MAX_ANSWER, MAX_TEXT
 from game.core.session.phases import ALLOWED, PHASES, ROUND_PHASES, TRANSITIONS
 from game.core.session.state import (
     CODE_ALPHABET,

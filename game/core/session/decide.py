@@ -33,20 +33,17 @@ from game.core.protocol import (
     Start,
     Unlock,
 )
+from game.core.session.checks import active_seat, group_name, org_index
 from game.core.session.commands import Actor, Deadline, TakeSeat
 from game.core.session.errors import Refused
 from game.core.session.events import (
-    AnswerGiven,
     AnswersShown,
-    ChoiceMade,
     Event,
     InjectFired,
     LobbyLocked,
-    MessageSent,
     PatternSet,
     Paused,
     PhaseStarted,
-    RequestMade,
     Resumed,
     RoundResolved,
     SeatAdmitted,
@@ -54,11 +51,11 @@ from game.core.session.events import (
     SeatJoined,
     SeatKicked,
     SeatMoved,
-    SeatReclaimed,
     SessionEnded,
     TimerExtended,
 )
 from game.core.session.inputs import bot_request_events, resolution_inputs
+from game.core.session.participants import decide_answer, decide_choose, decide_request, decide_say
 from game.core.session.phases import (
     ALLOWED,
     FACILITATOR_COMMANDS,
@@ -67,7 +64,6 @@ from game.core.session.phases import (
     RESOLVE,
     RETURN,
     RETURN_GOES_ON_FROM,
-    SAY_PHASES,
     SYSTEM_COMMANDS,
     TRANSITIONS,
 )
@@ -75,8 +71,6 @@ from game.core.session.state import Seat, Session
 from game.core.text import clean_text
 
 MAX_NAME = 24
-MAX_TEXT = 500
-MAX_ANSWER = 2000
 
 
 def decide(session: Session, actor: Actor, command: Any, now: float) -> list[Event]:
@@ -95,28 +89,6 @@ def decide(session: Session, actor: Actor, command: Any, now: float) -> list[Eve
     if decider is None:
         raise Refused("unknown_type", f'unknown command "{name}"')
     return decider(session, actor, command, now)
-
-
-# --- checks shared by several commands ----------------------------------------------------
-
-
-def _seat(session: Session, seat_id: Any) -> Seat:
-    seat = session.seats.get(seat_id)
-    if seat is None or seat.kicked:
-        raise Refused("not_found", f'no seat "{seat_id}"')
-    return seat
-
-
-def _org_index(session: Session, value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < len(session.orgs):
-        raise Refused("bad_field", f"org must be a number from 0 to {len(session.orgs) - 1}")
-    return value
-
-
-def _group(value: Any) -> str:
-    if value not in GROUPS:
-        raise Refused("bad_field", f"group must be one of {', '.join(GROUPS)}")
-    return value
 
 
 def balance(session: Session) -> tuple[int, str]:
@@ -176,12 +148,12 @@ def _unlock(session: Session, actor: Actor, command: Unlock, now: float) -> list
 
 
 def _move(session: Session, actor: Actor, command: Move, now: float) -> list[Event]:
-    seat = _seat(session, command.seat)
-    return [SeatMoved(seat.id, _org_index(session, command.org), _group(command.group))]
+    seat = active_seat(session, command.seat)
+    return [SeatMoved(seat.id, org_index(session, command.org), group_name(command.group))]
 
 
 def _kick(session: Session, actor: Actor, command: Kick, now: float) -> list[Event]:
-    return [SeatKicked(_seat(session, command.seat).id)]
+    return [SeatKicked(active_seat(session, command.seat).id)]
 
 
 def _admit(session: Session, actor: Actor, command: Admit, now: float) -> list[Event]:
@@ -203,7 +175,7 @@ def _show_answers(session: Session, actor: Actor, command: ShowAnswers, now: flo
 
 
 def _botify(session: Session, actor: Actor, command: Botify, now: float) -> list[Event]:
-    return [SeatBotified(_seat(session, command.seat).id)]
+    return [SeatBotified(active_seat(session, command.seat).id)]
 
 
 def _botify_stalled(session: Session, actor: Actor, command: BotifyStalled, now: float) -> list[Event]:
@@ -211,7 +183,7 @@ def _botify_stalled(session: Session, actor: Actor, command: BotifyStalled, now:
 
 
 def _set_pattern(session: Session, actor: Actor, command: SetPattern, now: float) -> list[Event]:
-    org = _org_index(session, command.org)
+    org = org_index(session, command.org)
     if command.pattern not in session.deck.patterns:
         raise Refused("bad_field", f'unknown pattern "{command.pattern}"; this deck has {", ".join(session.deck.patterns)}')
     return [PatternSet(org, command.pattern)]
@@ -221,7 +193,7 @@ def _inject(session: Session, actor: Actor, command: Inject, now: float) -> list
     if command.inject not in session.book.injects:
         known = ", ".join(i.id for i in session.deck.injects) or "none"
         raise Refused("bad_field", f'unknown inject "{command.inject}"; this deck has {known}')
-    targets = range(len(session.orgs)) if command.org is None else [_org_index(session, command.org)]
+    targets = range(len(session.orgs)) if command.org is None else [org_index(session, command.org)]
     return [InjectFired(i, command.inject) for i in targets]
 
 
@@ -315,105 +287,6 @@ def _end(session: Session, actor: Actor, command: End, now: float) -> list[Event
     return [SessionEnded(now)]
 
 
-# --- what participants do ---------------------------------------------------------------------
-
-
-def _reclaimed(seat: Seat, events: list[Event]) -> list[Event]:
-    """A human who acts in a seat a bot holds takes it back: their input counts from now on."""
-    return [SeatReclaimed(seat.id), *events] if seat.bot else events
-
-
-def _choose(session: Session, actor: Actor, command: Choose, now: float) -> list[Event]:
-    seat = _seat(session, actor.seat)
-    if command.round != session.round:
-        raise Refused("stale_round", f"that choice was for round {command.round}; this is round {session.round}")
-    org = session.orgs[seat.org]
-    offered = session.book.options.get((org.card, seat.group), {})
-    if command.option not in offered:
-        if not offered:
-            raise Refused("not_your_option", "your group has no choice to make on this card")
-        raise Refused("not_your_option", f'"{command.option}" is not one of your options; choose from {", ".join(sorted(offered))}')
-    if session.paused:
-        raise Refused("wrong_phase", "the session is paused")
-    return _reclaimed(seat, [ChoiceMade(seat.id, command.option, session.round)])
-
-
-def _say(session: Session, actor: Actor, command: Say, now: float) -> list[Event]:
-    seat = _seat(session, actor.seat)
-    if session.phase not in SAY_PHASES:
-        raise Refused("wrong_phase", f"talk is open during talk and choose, not {session.phase}")
-    raw = command.text
-    if not isinstance(raw, str):
-        raise Refused("bad_field", "text must be a string")
-    if len(raw) > MAX_TEXT * 4:
-        raise Refused("too_long", f"a message is at most {MAX_TEXT} characters")
-    text = clean_text(raw, MAX_TEXT * 4)
-    if not text:
-        raise Refused("bad_field", "the message is empty")
-    if len(text) > MAX_TEXT:
-        raise Refused("too_long", f"a message is at most {MAX_TEXT} characters; this one has {len(text)}")
-    to = command.to or seat.group
-    if to not in GROUPS:
-        raise Refused("bad_field", f"to must be one of {', '.join(GROUPS)}")
-    org = session.orgs[seat.org]
-    if to != seat.group and session.phase != "debrief" and (seat.group, to) not in org.state.structure.open:
-        raise Refused("channel_closed", f"the channel {seat.group} -> {to} is closed in your organisation's structure")
-    return _reclaimed(seat, [MessageSent(seat.id, seat.org, seat.group, to, text, session.round, now, seat.name)])
-
-
-def _request(session: Session, actor: Actor, command: Request, now: float) -> list[Event]:
-    seat = _seat(session, actor.seat)
-    if command.round != session.round:
-        raise Refused("stale_round", f"that request was for round {command.round}; this is round {session.round}")
-    if command.to not in GROUPS or command.to == seat.group:
-        others = ", ".join(g for g in GROUPS if g != seat.group)
-        raise Refused("bad_field", f"to must be another group: one of {others}")
-    org = session.orgs[seat.org]
-    if (seat.group, command.to) not in org.state.structure.open:
-        raise Refused("channel_closed", f"the channel {seat.group} -> {command.to} is closed in your organisation's structure")
-    if command.option:
-        offered = session.book.options.get((org.card, command.to), {})
-        if command.option not in offered:
-            if not offered:
-                raise Refused("not_their_option", f"{command.to} has no choice to make on this card")
-            choices = ", ".join(sorted(offered))
-            raise Refused("not_their_option", f'"{command.option}" is not one of {command.to}\'s options; ask for one of {choices}')
-    elif (seat.id, command.to) not in org.requests:
-        raise Refused("bad_field", f"you have no request to {command.to} to withdraw")
-    if session.paused:
-        raise Refused("wrong_phase", "the session is paused")
-    return _reclaimed(seat, [RequestMade(seat.id, seat.org, seat.group, command.to, command.option, session.round, now, seat.name)])
-
-
-def _answer(session: Session, actor: Actor, command: Answer, now: float) -> list[Event]:
-    seat = _seat(session, actor.seat)
-    prompts = session.deck.groups[seat.group].timeout
-    prompt = command.prompt
-    if not isinstance(prompt, int) or isinstance(prompt, bool) or not 0 <= prompt < len(prompts):
-        raise Refused("bad_field", f"prompt must be a number from 0 to {len(prompts) - 1}" if prompts else "your group has no prompts")
-    raw = command.text
-    if not isinstance(raw, str):
-        raise Refused("bad_field", "text must be a string")
-    text = clean_text(raw, MAX_ANSWER + 1)
-    if len(text) > MAX_ANSWER:
-        raise Refused("too_long", f"an answer is at most {MAX_ANSWER} characters")
-    return _reclaimed(seat, [AnswerGiven(seat.id, _answer_round(session), prompt, text)])
-
-
-def _answer_round(session: Session) -> int:
-    """The round of the time-out an answer is for: the current one, or the one that has just
-    ended, so that a draft sent as the facilitator moved on is kept rather than lost."""
-    if session.phase == "timeout":
-        return session.round
-    just_ended = session.last_timeout and (
-        (session.phase == "brief" and session.last_timeout == session.round - 1)
-        or (session.phase == "debrief" and session.last_timeout == session.round)
-    )
-    if not just_ended:
-        raise Refused("wrong_phase", f"answers are for a time-out; there is none to answer during {session.phase}")
-    return session.last_timeout
-
-
 DECIDERS: dict[type, Callable[[Session, Actor, Any, float], list[Event]]] = {
     TakeSeat: _take_seat,
     Lock: _lock,
@@ -434,8 +307,8 @@ DECIDERS: dict[type, Callable[[Session, Actor, Any, float], list[Event]]] = {
     Resume: _resume,
     Extend: _extend,
     End: _end,
-    Choose: _choose,
-    Say: _say,
-    Request: _request,
-    Answer: _answer,
+    Choose: decide_choose,
+    Say: decide_say,
+    Request: decide_request,
+    Answer: decide_answer,
 }
