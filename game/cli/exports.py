@@ -57,7 +57,7 @@ def debrief(data_dir: str, code: str) -> None:
     """
     from game.core.session.debrief import debrief as summarise
     from game.core.story import archive
-    from game.tui.facilitator.app import DebriefApp
+    from game.tui.facilitator.debrief import DebriefApp
 
     session = _session(data_dir, code)
     summary = summarise(session)

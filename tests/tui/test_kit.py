@@ -13,7 +13,8 @@ from game.core.protocol import Advance, Resume
 from game.core.session import FACILITATOR, decide, facilitator_view
 from game.local.archive import read_session
 from game.local.embedded import EmbeddedServer
-from game.tui.facilitator.app import DebriefApp, FacilitatorApp
+from game.tui.facilitator.app import FacilitatorApp
+from game.tui.facilitator.debrief import DebriefApp
 from game.tui.facilitator.dialogs import Confirm, Pick, PickAnswers
 from game.tui.facilitator.screens import ConsoleScreen, DebriefScreen
 from game.tui.projector.app import ProjectorApp, RoomScreen, StoryScreen, room_join_line
