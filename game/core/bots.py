@@ -28,6 +28,7 @@ _EPSILON = 1e-9
 class Strategy(Protocol):
     name: str
     description: str
+    asks: bool  # whether it ever asks another group for an option (one that never does draws nothing for it)
 
     def ask(self, book: Rulebook, state: OrgState, card_id: str, group: str, rng: random.Random) -> tuple[tuple[str, str], ...]:
         """(group asked, option) for each request this bot makes this round, along open channels."""

@@ -44,7 +44,7 @@ def bot_requests(
     """(asking group, which of its bots, asked group, option) for every request the bots make,
     along open channels, in a stable order."""
     made = []
-    if not getattr(strategy, "asks", True):
+    if not strategy.asks:
         return made  # a strategy that never asks draws nothing, as if it had been asked and said no
     for group in GROUPS:
         for bot in range(bot_seats(seats, group)):

@@ -62,6 +62,10 @@ class _PerGroup:
     name = "per group"
     description = "a strategy for each group"
 
+    @property
+    def asks(self) -> bool:
+        return any(s.asks for s in self.by_group.values())
+
     def ask(self, book, state, card_id, group, rng):  # type: ignore[no-untyped-def]
         return self.by_group[group].ask(book, state, card_id, group, rng)
 
