@@ -96,6 +96,7 @@ class Hub(Participants, Console):
         self.flush_interval = flush_interval
         self.code_factory = code_factory or new_code  # tests inject a fixed code
         self.stats = {"frames": 0, "refused": 0, "committed": 0, "commits": 0, "dropped_slow": 0, "rate_limited": 0}
+        self.last_input = 0.0  # monotonic time of the latest frame from anyone, in any session
         self.live: dict[str, LiveSession] = {}  # join code -> session, in the order they were created
         self.fac_open: dict[ServerConnection, LiveSession] = {}  # the session each facilitator connection has open
         self.failed_joins = FailedJoins(failed_joins_per_minute)
@@ -213,7 +214,7 @@ class Hub(Participants, Console):
             now = time.monotonic()
             self.outbox.sweep()
             for live in list(self.live.values()):
-                live.rooms.tick(now)
+                live.rooms.tick(now, self.last_input)
 
     # -- connections ------------------------------------------------------------------------
 

@@ -85,6 +85,7 @@ class Participants:
         gets its pong, a bad frame its error, a frame over the rate limit ``rate_limited``
         (and a flood :class:`Flooded`)."""
         self.stats["frames"] += 1
+        self.last_input = time.monotonic()  # any frame from anyone: cosmetic updates wait for a lull
         if not limit.allow():
             self.rate_limited(ws, frame, limit)
             return None

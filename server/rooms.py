@@ -290,12 +290,15 @@ class Rooms:
             self.dirty_facilitator = False
             self.send(self.fac_conns, encode_bytes(self.facilitator_message(session)))
 
-    def tick(self, now: float) -> None:
+    def tick(self, now: float, last_input_anywhere: float = 0.0) -> None:
         """The coalesced updates, once per flush interval (the server's flusher calls this
-        for every session)."""
+        for every session). The lull is the whole server's: while another session's room is
+        choosing or advancing at once, this one's cosmetic updates wait too, so that building
+        them does not hold up the others' acknowledgements and views."""
         if not (self.dirty_views or self.dirty_progress or self.dirty_facilitator):
             return
-        if now - self.last_input < self.flush_interval / 5 and now - self.last_flush < self.flush_interval * 4:
+        last_input = max(self.last_input, last_input_anywhere)
+        if now - last_input < self.flush_interval / 5 and now - self.last_flush < self.flush_interval * 4:
             # Inputs are pouring in (everyone choosing at once): their acknowledgements come
             # before progress counts and the facilitator's view, which wait for a lull, at most
             # four ticks.
