@@ -344,17 +344,23 @@ async def test_a_request_stands_beside_the_options_and_marks_the_one_asked_for(h
         await wait_for(pilot, lambda: app.you.get("choice") == "fix_412")
 
 
+async def into_timeout(pilot, fac, hub) -> None:
+    """From the lobby to round 1's time-out, with the first answer box focused, as a person sees it."""
+    app = pilot.app
+    await wait_for(pilot, lambda: app.view.get("group") == "bottom")
+    await fac.request({"type": "start"})
+    for phase in ("talk", "choose", "reveal"):
+        await advance(fac, hub, phase)
+    await fac.request({"type": "call_timeout"})
+    await wait_for(pilot, lambda: app.view["session"]["phase"] == "timeout")
+    await wait_for(pilot, lambda: app.screen.query_one("#answer-0", TextArea).has_focus, what="the first box focused")
+
+
 async def test_time_out_answers_arrive_without_a_save_button(hub, tmp_path):
     fac, code = await requests_session(hub)
     app, player = await seat_in(fac, hub, tmp_path, code, "Ana", "bottom")
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.view.get("group") == "bottom")
-        await fac.request({"type": "start"})
-        for phase in ("talk", "choose", "reveal"):
-            await advance(fac, hub, phase)
-        await fac.request({"type": "call_timeout"})
-        await wait_for(pilot, lambda: app.view["session"]["phase"] == "timeout")
-        await wait_for(pilot, lambda: app.screen.query_one("#answer-0", TextArea).has_focus, what="the first box focused")
+        await into_timeout(pilot, fac, hub)
         assert not app.screen.query("Button"), "one form: no button per answer"
         await pilot.press(*"We asked for 412.")  # typed, never saved by hand
         await pilot.press("tab")  # on to the second box: leaving the first sends it
@@ -372,12 +378,7 @@ async def test_an_answer_typed_as_the_facilitator_moves_on_still_arrives(hub, tm
     fac, code = await requests_session(hub)
     app, player = await seat_in(fac, hub, tmp_path, code, "Ana", "bottom")
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.view.get("group") == "bottom")
-        await fac.request({"type": "start"})
-        for phase in ("talk", "choose", "reveal"):
-            await advance(fac, hub, phase)
-        await fac.request({"type": "call_timeout"})
-        await wait_for(pilot, lambda: app.screen.query_one("#answer-0", TextArea).has_focus, what="the first box focused")
+        await into_timeout(pilot, fac, hub)
         await pilot.press(*"Nobody asked us")
         await advance(fac, hub, "brief")  # at once: the draft has not been sent yet
         assert (player.seat, 1, 0) not in hub.session.answers
