@@ -172,6 +172,9 @@ async def test_five_apps_play_three_rounds_to_the_debrief(hub, tmp_path):
     facilitator = FacilitatorApp(base(hub), hub.secret, create={"deck_toml": toml, "seed": 9, "patterns": ["desk_voice"]})
     done: dict[str, dict] = {}
     started = asyncio.Event()
+    # who has seen its own choice recorded, per round: the facilitator closes the round only after
+    # all four have (otherwise a busy machine can move on before a player's screen is checked)
+    recorded: dict[int, set[str]] = {r: set() for r in range(1, 4)}
 
     async def participant(name: str) -> None:
         await started.wait()
@@ -226,6 +229,7 @@ async def test_five_apps_play_three_rounds_to_the_debrief(hub, tmp_path):
                         what=f"{name} to see the choice {picked!r} recorded after one Enter in round {r}",
                         detail=lambda r=r: (choices_sent(r), toasts, app.connection_log, app.unsent, app.you, app.view["session"]),
                     )
+                recorded[r].add(name)
             await wait_for(pilot, lambda: app.view["session"]["phase"] == "debrief", timeout=30, what=f"{name} debrief")
             done[name] = app.view
             assert isinstance(app.screen, PlayScreen)
@@ -236,7 +240,7 @@ async def test_five_apps_play_three_rounds_to_the_debrief(hub, tmp_path):
             started.set()
             await wait_for(pilot, lambda: len(hub.session.seats) == 4, timeout=20, what="four players")
             await pilot.press("s")
-            for _round in range(1, 4):
+            for r in range(1, 4):
                 for phase in ("talk", "choose"):
                     await wait_for(pilot, lambda: hub.session.phase in ("brief", "talk"))
                     await pilot.press("n")
@@ -247,6 +251,7 @@ async def test_five_apps_play_three_rounds_to_the_debrief(hub, tmp_path):
                     timeout=30,
                     what="all chosen",
                 )
+                await wait_for(pilot, lambda r=r: len(recorded[r]) == 4, timeout=30, what=f"all four see round {r}'s choice recorded")
                 await pilot.press("n")
                 await wait_for(pilot, lambda: hub.session.phase == "reveal")
                 await pilot.press("n")
