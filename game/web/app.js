@@ -1,12 +1,16 @@
 // Crossroads, the participant's page. It speaks docs/protocol.md over one WebSocket, as the
 // terminal app does, and receives the same group views. Every piece of text from the server
 // or from other people reaches the page as a text node (el() below): nothing is parsed as HTML.
-// The seat token travels as a WebSocket subprotocol, never in the address, and is kept in
-// sessionStorage: it survives a refresh, and a second tab joins as a second participant.
+// The seat token travels as a WebSocket subprotocol, never in the address. The tab's seat is
+// kept in sessionStorage: it survives a refresh, and a second tab joins as a second participant.
+// The browser also remembers its seats (localStorage, for REMEMBER_HOURS) so that a closed tab,
+// reopened, offers "Return to your seat" instead of a new name.
 
 const PROTOCOL = "crossroads.v1";
 const SEAT_KEY = "crossroads.seat";
 const NAME_KEY = "crossroads.name";
+const REMEMBERED_KEY = "crossroads.seats";
+const REMEMBER_HOURS = 12; // a workshop day; then a shared machine forgets the seat
 const FINAL = {
   4001: "The facilitator removed you from the session.",
   4002: "This seat was opened in another window or tab.",
@@ -69,8 +73,41 @@ function loadSeat() {
     return null;
   }
 }
-function saveSeat(seat) { sessionStorage.setItem(SEAT_KEY, JSON.stringify(seat)); }
-function forgetSeat() { sessionStorage.removeItem(SEAT_KEY); }
+function saveSeat(seat) {
+  sessionStorage.setItem(SEAT_KEY, JSON.stringify(seat));
+  const remembered = rememberedSeats();
+  remembered[seat.code] = { ...seat, saved: Date.now() };
+  localStorage.setItem(REMEMBERED_KEY, JSON.stringify(remembered));
+}
+function forgetSeat() {
+  const seat = loadSeat();
+  sessionStorage.removeItem(SEAT_KEY);
+  if (!seat) return;
+  const remembered = rememberedSeats();
+  if (remembered[seat.code] && remembered[seat.code].token === seat.token) delete remembered[seat.code];
+  localStorage.setItem(REMEMBERED_KEY, JSON.stringify(remembered));
+}
+/** This browser's seats of the last REMEMBER_HOURS, by join code. */
+function rememberedSeats() {
+  let all;
+  try {
+    all = JSON.parse(localStorage.getItem(REMEMBERED_KEY) || "{}");
+  } catch {
+    all = {};
+  }
+  const since = Date.now() - REMEMBER_HOURS * 3600 * 1000;
+  const kept = {};
+  for (const [code, seat] of Object.entries(all || {})) {
+    if (seat && typeof seat.token === "string" && Number(seat.saved) > since) kept[code] = seat;
+  }
+  return kept;
+}
+/** The seat a closed tab left: the one in the address's session, else the latest. */
+function seatToReturnTo(code) {
+  const seats = Object.values(rememberedSeats());
+  if (code) return seats.find((seat) => seat.code === code) || null;
+  return seats.sort((a, b) => b.saved - a.saved)[0] || null;
+}
 function codeFromAddress() { return decodeURIComponent(location.hash.slice(1)).replace(/[^A-Za-z0-9]/g, "").toUpperCase().slice(0, 6); }
 
 // -- the connection ------------------------------------------------------------------------
@@ -254,11 +291,25 @@ function showJoin(why) {
   $("join").hidden = false;
   $("play").hidden = true;
   $("join-notice").textContent = why || "";
+  const back = why ? null : seatToReturnTo(codeFromAddress());
+  $("return").hidden = !back;
+  if (back) {
+    $("return-text").textContent = `This browser was in session ${back.code} as ${back.name}.`;
+    $("return-button").onclick = () => returnTo(back);
+  }
   if (!$("code").value) $("code").value = codeFromAddress();
   if (!$("name").value) $("name").value = localStorage.getItem(NAME_KEY) || "";
   $("join-button").disabled = false;
   ($("code").value ? $("name") : $("code")).focus();
   setConnection(why ? "Not connected" : "Not joined yet", Boolean(why));
+  if (back) $("return-button").focus();
+}
+
+function returnTo(seat) {
+  sessionStorage.setItem(SEAT_KEY, JSON.stringify(seat));
+  state.stopped = false;
+  state.refusals = 0;
+  connectSeat();
 }
 
 function showPlay() {
@@ -644,7 +695,7 @@ function start() {
   const code = codeFromAddress();
   if (seat && (!code || code === seat.code)) connectSeat();
   else {
-    if (seat) forgetSeat(); // the address names another session
+    if (seat) sessionStorage.removeItem(SEAT_KEY); // the address names another session; the seat stays remembered
     showJoin("");
   }
 }

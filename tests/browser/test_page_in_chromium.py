@@ -73,14 +73,20 @@ async def test_a_whole_round_in_the_browser_beside_a_terminal_participant(hub, b
     created = await fac.request({"type": "create_session", "deck": "interlodge", "orgs": 1, "seed": 7, "bots": "by_the_book"})
     code = created["code"]
 
-    page = await browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    phone = await browser.new_context(viewport={"width": 390, "height": 844})
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
     errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
     addresses: list[str] = []
-    page.on("request", lambda request: addresses.append(request.url))
-    page.on("websocket", lambda ws: addresses.append(ws.url))
+
+    async def new_tab():
+        tab = await phone.new_page()
+        tab.on("dialog", lambda dialog: dialogs.append(dialog.message))
+        tab.on("pageerror", lambda error: errors.append(str(error)))
+        tab.on("request", lambda request: addresses.append(request.url))
+        tab.on("websocket", lambda ws: addresses.append(ws.url))
+        return tab
+
+    page = await new_tab()
 
     # join: the code comes with the address, the name is typed, Enter sends
     await page.goto(f"http://127.0.0.1:{hub.port}/#{code.lower()}")
@@ -154,6 +160,20 @@ async def test_a_whole_round_in_the_browser_beside_a_terminal_participant(hub, b
     await page.wait_for_selector("#connection:text-is('Connected')")
     assert len(hub.session.seats) == seats_before
 
+    # the tab is closed and the address opened again: the page offers the seat back, by name
+    await page.close()
+    await eventually(lambda: seat.id not in hub.seat_conns, what="the closed tab's connection gone")
+    page = await new_tab()
+    await page.goto(f"http://127.0.0.1:{hub.port}/#{code}")
+    await page.wait_for_selector("#return-button", state="visible")
+    assert f"This browser was in session {code} as {NAME}." == await page.text_content("#return-text")
+    assert await page.evaluate("document.activeElement.id") == "return-button"
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#phase-title:has-text('Talk')")
+    await eventually(lambda: seat.id in hub.seat_conns, what="the seat back from a new tab")
+    assert len(hub.session.seats) == seats_before
+    assert await page.evaluate("JSON.parse(sessionStorage.getItem('crossroads.seat')).token") == token
+
     # choose: the request addressed to the Middles shows beside the option at the terminal's
     # side; the page picks with the keyboard and confirms
     await advance(fac, hub, "choose")
@@ -198,6 +218,11 @@ async def test_a_whole_round_in_the_browser_beside_a_terminal_participant(hub, b
     # the session ends: the page says so and forgets the seat
     assert (await fac.request({"type": "end"}))["type"] == "ack"
     await page.wait_for_selector("#notice:has-text('The session has ended')")
+    # and a tab opened afterwards offers no seat to return to
+    later = await new_tab()
+    await later.goto(f"http://127.0.0.1:{hub.port}/")
+    await later.wait_for_selector("#join", state="visible")
+    assert await later.is_hidden("#return")
 
     # the token never travelled in an address; nothing came from another host
     assert not [a for a in addresses if token in a]
