@@ -414,7 +414,8 @@ function messageItem(message) {
   const route = ` (${groupName(message.from)} → ${groupName(message.to)})`;
   let text = message.text;
   if (message.request !== undefined) text = message.request ? `asks: ${message.label}` : "withdraws the request";
-  return el("li", {}, el("strong", {}, message.name), el("span", { class: "route" }, route), ": ", text);
+  // a request from a group nobody holds is its bot's: name the group
+  return el("li", {}, el("strong", {}, message.name || groupName(message.from)), el("span", { class: "route" }, route), ": ", text);
 }
 
 function scrollMessages() {

@@ -292,7 +292,8 @@ async def test_asking_withdrawing_and_the_reveal_of_what_was_granted(hub, tmp_pa
         await wait_for(pilot, lambda: org.requests.get((player.seat, "middle")) == "fix_412", what="the request on the server")
         await wait_for(pilot, lambda: "You asked the duty managers to: Fix room 412 tonight" in screen_text(app), what="own request")
         log = app.screen.query_one("#messages", RichLog)
-        await wait_for(pilot, lambda: "asks the duty managers to: Fix room 412 tonight" in "".join(line.text for line in log.lines))
+        # the player's own request reads in the first person in the conversation
+        await wait_for(pilot, lambda: "You (Bottoms → Middles) ask the duty managers to: Fix room 412 tonight" in "".join(line.text for line in log.lines))
 
         await pilot.press("r")
         await pick_in_picker(pilot, "Withdraw your request to the duty managers")

@@ -129,7 +129,7 @@ class ParticipantApp(App[None]):
             for notice in self.view.get("notices", []):
                 self.tell_once(f"{notice['id']}/{notice['status']}", notice_text(notice))
             if isinstance(self.screen, PlayScreen):
-                self.screen.query_one(Conversation).show_history(self.messages, self.view["groups"])
+                self.screen.query_one(Conversation).show_history(self.messages, self.view["groups"], self.you.get("seat"))
         elif kind == "you" or (kind == "ack" and "you" in message):
             self.you = message["you"]
             if self.you.get("note"):
@@ -145,7 +145,7 @@ class ParticipantApp(App[None]):
             )
         elif kind == "message" and self.view and isinstance(self.screen, PlayScreen):
             self.messages.append(message["message"])
-            self.screen.query_one(Conversation).add(message["message"], self.view["groups"])
+            self.screen.query_one(Conversation).add(message["message"], self.view["groups"], self.you.get("seat"))
 
     def tell_once(self, key: str, text: str, severity: str = "information") -> None:
         """A notice from the view, shown once however often the view comes again."""

@@ -126,21 +126,22 @@ class Conversation(Vertical):
     def on_resize(self) -> None:
         self.refresh_placeholder()
 
-    def show_history(self, messages: list[dict[str, Any]], groups: dict[str, str]) -> None:
+    def show_history(self, messages: list[dict[str, Any]], groups: dict[str, str], own_seat: str | None = None) -> None:
         log = self.query_one("#messages", RichLog)
         log.clear()
         for message in messages:
-            self.add(message, groups)
+            self.add(message, groups, own_seat)
 
-    def add(self, message: dict[str, Any], groups: dict[str, str]) -> None:
+    def add(self, message: dict[str, Any], groups: dict[str, str], own_seat: str | None = None) -> None:
         route = f" ({SHORT_GROUPS.get(message['from'], message['from'])} → {SHORT_GROUPS.get(message['to'], message['to'])})"
         if "request" not in message:
             who = Text.assemble(literal(message["name"], "bold"), (route, "dim"), ": ")
             self.query_one("#messages", RichLog).write(Text.assemble(who, literal(message["text"])))
             return
         # a request: its text is empty; say who asked whom for what
-        name = message.get("name") or capitalised(lower_name(groups.get(message["from"], message["from"])))
-        verb = "asks" if message.get("name") else "ask"
+        mine = bool(own_seat) and message.get("seat") == own_seat
+        name = "You" if mine else message.get("name") or capitalised(lower_name(groups.get(message["from"], message["from"])))
+        verb = "asks" if message.get("name") and not mine else "ask"
         asked = "you" if self.view and message["to"] == self.view.get("group") else lower_name(groups.get(message["to"], message["to"]))
         if message["request"]:
             body = Text.assemble(f"{verb} ", literal(asked), " to: ", literal(message.get("label", ""), "bold"))
