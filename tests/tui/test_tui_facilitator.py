@@ -165,6 +165,26 @@ async def test_host_mode_resumes_an_unfinished_session(tmp_path):
     assert second.return_code == 0
 
 
+async def test_hosting_again_after_the_end_starts_anew_and_says_how_to_see_the_old_debrief(tmp_path):
+    data = tmp_path / "data"
+    first = FacilitatorApp("", "", create={"deck": "interlodge", "seed": 1}, server=EmbeddedServer(data))
+    async with first.run_test(size=(150, 44)) as pilot:
+        await wait_for(pilot, lambda: first.view, what="first session")
+        old = first.view["session"]["code"]
+        await pilot.press("e")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: first.view["session"]["phase"] == "ended", what="the end")
+        await pilot.press("ctrl+q")
+    second = FacilitatorApp("", "", create={"deck": "interlodge", "seed": 2}, server=EmbeddedServer(data))
+    async with second.run_test(size=(150, 44)) as pilot:
+        await wait_for(pilot, lambda: second.view and second.view["session"]["code"] != old, what="a new session")
+        lines = [line.plain for line in second.events]
+        assert any(f"{old} (ended, 0 seats)" in line for line in lines)
+        assert any(line.endswith(f"To see an ended session's debrief: crossroads debrief {data} --session {old}") for line in lines)
+        assert not any(line.startswith("Resumed session") for line in lines)
+        await pilot.press("ctrl+q")
+
+
 async def test_five_apps_play_three_rounds_to_the_debrief(hub, tmp_path):
     toml = open("decks/interlodge.toml").read().replace("rounds = 6", "rounds = 3")
     for r in (4, 5, 6):
