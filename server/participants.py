@@ -154,8 +154,13 @@ class Participants:
                 return existing, token
         else:
             token = secrets.token_urlsafe(32)
+        device = ""
+        if join.device:
+            if not MIN_JOIN_ID <= len(join.device) <= MAX_JOIN_ID:
+                raise Refused("bad_field", f"device must be a random string of {MIN_JOIN_ID} to {MAX_JOIN_ID} characters")
+            device = token_hash(f"{session.id}:device:{join.device}")
         seat_id = f"p{len(session.seats) + 1}"
-        await self.submit(live, Actor("seat", seat_id), TakeSeat(join.name, seat_id, token_hash(token), key))
+        await self.submit(live, Actor("seat", seat_id), TakeSeat(join.name, seat_id, token_hash(token), key, device))
         return seat_id, token
 
     async def serve_seat(self, ws: ServerConnection, live: LiveSession, seat_id: str, limit: RateLimit, fresh: bool = False) -> None:

@@ -22,8 +22,9 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from game.core.protocol import CLOSE_ENDED, CLOSE_KICKED, CLOSE_REPLACED
 
 # Close codes after which reconnecting makes no sense
+REMOVED = "The facilitator removed you from the session."
 FINAL_CLOSES = {
-    CLOSE_KICKED: "The facilitator removed you from the session.",
+    CLOSE_KICKED: REMOVED,
     CLOSE_REPLACED: "This seat was opened in another window.",
     CLOSE_ENDED: "The session has ended.",
 }
@@ -178,17 +179,18 @@ class Link:
             await self.ws.close()
 
 
-async def join_session(url: str, code: str, name: str, timeout: float = 10.0, attempts: int = 3) -> dict[str, Any]:
+async def join_session(url: str, code: str, name: str, timeout: float = 10.0, attempts: int = 3, device: str = "") -> dict[str, Any]:
     """Join with a code and a name; return the ``joined`` message (seat and token).
 
     The join carries a random join id: if the connection drops before ``joined`` arrives, the
     retry (up to ``attempts`` in all) gets the same seat and token, never a second seat.
+    ``device`` is the machine's kept id (:meth:`SeatStore.device`), if it has one.
     Raises :class:`RequestRefused` with the server's reason, or :class:`NotConnected`.
     """
     join_id = secrets.token_urlsafe(24)
     for attempt in range(attempts):
         try:
-            return await _join_once(url, code, name, join_id, timeout)
+            return await _join_once(url, code, name, join_id, timeout, device)
         except NotConnected:
             if attempt == attempts - 1:
                 raise
@@ -196,12 +198,15 @@ async def join_session(url: str, code: str, name: str, timeout: float = 10.0, at
     raise NotConnected(f"cannot reach a Crossroads server at {url}")
 
 
-async def _join_once(url: str, code: str, name: str, join_id: str, timeout: float) -> dict[str, Any]:
+async def _join_once(url: str, code: str, name: str, join_id: str, timeout: float, device: str = "") -> dict[str, Any]:
     target = normalise_url(url) + "/v1/join"
     try:
         async with connect(target, open_timeout=timeout, compression=None) as ws:
             await asyncio.wait_for(ws.recv(), timeout)
-            await ws.send(json.dumps({"type": "join", "code": code.strip(), "name": name, "join_id": join_id, "id": 1}))
+            join = {"type": "join", "code": code.strip(), "name": name, "join_id": join_id, "id": 1}
+            if device:
+                join["device"] = device
+            await ws.send(json.dumps(join))
             while True:
                 message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
                 if message.get("type") == "joined":

@@ -1,10 +1,11 @@
-"""Where a participant's seats are kept between runs: one token per server, and the last
-server and name typed, in the user's data folder (readable by the user alone)."""
+"""Where a participant's seats are kept between runs: one token per server, the last server
+and name typed, and the device id, in the user's data folder (readable by the user alone)."""
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,16 @@ class SeatStore:
         with os.fdopen(fd, "w") as out:
             json.dump(data, out, indent=1)
         tmp.replace(self.path)
+
+    def device(self) -> str:
+        """This machine's id for joins, made once and kept: a device whose seat the facilitator
+        removed cannot join the session again under another name."""
+        data = self.load()
+        device = data.get("device")
+        if not isinstance(device, str) or not 16 <= len(device) <= 64:
+            device = data["device"] = secrets.token_urlsafe(24)
+            self.save(data)
+        return device
 
     def last(self) -> tuple[str, str]:
         data = self.load()

@@ -84,6 +84,7 @@ class Join:
     code: str
     name: str
     join_id: str = ""  # chosen by the client, kept until joined: a retry returns the same seat
+    device: str = ""  # chosen by the client once and kept: a device whose seat was removed stays out
 
 
 @frozen

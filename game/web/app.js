@@ -10,6 +10,7 @@ const PROTOCOL = "crossroads.v1";
 const SEAT_KEY = "crossroads.seat";
 const NAME_KEY = "crossroads.name";
 const REMEMBERED_KEY = "crossroads.seats";
+const DEVICE_KEY = "crossroads.device";
 const REMEMBER_HOURS = 12; // a workshop day; then a shared machine forgets the seat
 const FINAL = {
   4001: "The facilitator removed you from the session.",
@@ -87,6 +88,18 @@ function forgetSeat() {
   if (remembered[seat.code] && remembered[seat.code].token === seat.token) delete remembered[seat.code];
   localStorage.setItem(REMEMBERED_KEY, JSON.stringify(remembered));
 }
+/** This browser's id for joins, made once and kept: a browser whose seat the facilitator
+ * removed cannot join that session again under another name. */
+function deviceId() {
+  let device = localStorage.getItem(DEVICE_KEY) || "";
+  if (!/^[A-Za-z0-9_-]{16,64}$/.test(device)) {
+    const bytes = crypto.getRandomValues(new Uint8Array(18));
+    device = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    localStorage.setItem(DEVICE_KEY, device);
+  }
+  return device;
+}
+
 /** This browser's seats of the last REMEMBER_HOURS, by join code. */
 function rememberedSeats() {
   let all;
@@ -336,7 +349,7 @@ function submitJoin(event) {
   open("/v1/join", [PROTOCOL], (ws) => {
     const id = ++state.refs;
     state.pending.set(id, { type: "join" });
-    ws.send(JSON.stringify({ type: "join", code, name, id }));
+    ws.send(JSON.stringify({ type: "join", code, name, device: deviceId(), id }));
   });
 }
 

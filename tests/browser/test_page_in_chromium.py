@@ -98,6 +98,7 @@ async def test_a_whole_round_in_the_browser_beside_a_terminal_participant(hub, b
     seat = await eventually(lambda: next((s for s in hub.session.seats.values() if s.name == NAME), None), what="the browser's seat")
     token = await page.evaluate("JSON.parse(sessionStorage.getItem('crossroads.seat')).token")
     assert token and hub.session.seat_by_token(token).id == seat.id
+    assert seat.device_key, "the page sent its browser's id"
 
     # a terminal participant joins with the terminal app's client
     joined = await join_session(base(hub), code, "Ben")

@@ -551,6 +551,28 @@ def test_a_removed_participant_cannot_take_a_seat_again_until_admitted():
         decide(session, FACILITATOR, Admit("p1"), T0)
 
 
+def test_a_removed_participant_stays_out_under_another_name_from_the_same_device():
+    session = seated()
+    run(session, Actor("seat", "p8"), TakeSeat("Vera", "p8", token_hash("p8"), device_key="dev-vera"))
+    assert session.seats["p8"].device_key == "dev-vera"
+    run(session, FACILITATOR, Kick("p8"))
+    with pytest.raises(Refused) as refused:
+        decide(session, Actor("seat", "p9"), TakeSeat("Someone Else", "p9", token_hash("p9"), device_key="dev-vera"), T0)
+    assert refused.value.code == "removed" and "let you back in" in refused.value.message
+    # another device, another name: in; and once admitted, the device is in again too
+    run(session, Actor("seat", "p9"), TakeSeat("Walt", "p9", token_hash("p9"), device_key="dev-walt"))
+    run(session, FACILITATOR, Admit("p8"))
+    run(session, Actor("seat", "p10"), TakeSeat("Vera again", "p10", token_hash("p10"), device_key="dev-vera"))
+    assert session.seats["p10"].device_key == "dev-vera"
+
+
+def test_a_seat_joined_with_a_device_keeps_its_key_in_the_journal_record():
+    joined = SeatJoined("p1", "Ana", 0, "top", "h", T0, None, "d")
+    record = to_record(joined)[1]
+    assert record["device_key"] == "d" and "join_key" not in record
+    assert from_record(*to_record(joined)) == joined
+
+
 def test_a_seat_handed_to_a_bot_is_told_so():
     session = session_in("choose")
     seat = with_options(session)

@@ -372,3 +372,36 @@ async def test_restart_replays_the_journal(tmp_path):
         assert top.you["choice"] == "rotate_managers"
     finally:
         await again.close()
+
+
+async def test_a_removed_person_stays_out_under_another_name_from_the_same_device_across_a_restart(tmp_path):
+    from game.client.link import RequestRefused, join_session
+
+    hub = Hub(tmp_path / "d")
+    await hub.start("127.0.0.1", 0)
+    fac, code = await new_session(hub, orgs=1)
+    device = "this-laptop-" + "x" * 12
+    ana = await join_session(base(hub), code, "Ana", device=device)
+    assert hub.session.seats[ana["seat"]].device_key, "the device is kept, as a hash"
+    assert device not in hub.session.seats[ana["seat"]].device_key
+    assert (await fac.request({"type": "kick", "seat": ana["seat"]}))["type"] == "ack"
+    with pytest.raises(RequestRefused) as refused:
+        await join_session(base(hub), code, "Not Ana", device=device)
+    assert refused.value.code == "removed"
+    with pytest.raises(RequestRefused) as short:
+        await join_session(base(hub), code, "Cy", device="short")
+    assert short.value.code == "bad_field" and "device" in short.value.message
+    await hub.close()
+
+    again = Hub(tmp_path / "d")
+    await again.start("127.0.0.1", 0)
+    try:
+        with pytest.raises(RequestRefused) as still:
+            await join_session(base(again), code, "Still Not Ana", device=device)
+        assert still.value.code == "removed", "the bar survives a restart"
+        assert (await join_session(base(again), code, "Ben", device="another-machine-" + "y" * 8))["seat"]
+        fac = await facilitator(base(again), again.secret)
+        assert (await fac.request({"type": "admit", "seat": ana["seat"]}))["type"] == "ack"
+        assert (await join_session(base(again), code, "Ana", device=device))["seat"]
+    finally:
+        await again.close()

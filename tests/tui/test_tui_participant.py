@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import stat
+
 from textual.widgets import Input, OptionList, RichLog, Static, TextArea
 
 from game.client.seats import SeatStore
@@ -43,6 +45,33 @@ async def test_join_screen_checks_fields_and_reports_the_servers_answer(hub, tmp
         await wait_for(pilot, lambda: app.you.get("name") == "Ana")
         assert store.seat(base(hub))["seat"] == app.you["seat"]
         assert store.last() == (base(hub), "Ana")
+
+
+async def test_a_removed_person_cannot_come_back_from_the_same_machine_under_another_name(hub, tmp_path):
+    fac, code = await new_session(hub)
+    store = SeatStore(tmp_path / "store")
+    app = ParticipantApp(base(hub), store=store)
+    async with app.run_test(size=(110, 34)) as pilot:
+        app.screen.query_one("#code", Input).value = code
+        app.screen.query_one("#name", Input).value = "Ana"
+        await pilot.click("#join")
+        await wait_for(pilot, lambda: app.you.get("name") == "Ana", what="joined")
+        seat = app.you["seat"]
+        assert hub.session.seats[seat].device_key, "the app sent its machine's id"
+        assert (await fac.request({"type": "kick", "seat": seat}))["type"] == "ack"
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, JoinScreen) and "removed you" in static_text(app, "#join-error"),
+            what="back at the join screen, with the reason",
+        )
+        assert store.seat(base(hub)) is None
+        app.screen.query_one("#name", Input).value = "Anna"
+        await pilot.pause(0.3)
+        await pilot.click("#join")
+        await wait_for(pilot, lambda: "removed you" in static_text(app, "#join-error"), what="the bar, under another name")
+    # the machine's id is made once and kept, in a file its owner alone reads
+    assert store.device() == store.device() and len(store.device()) >= 16
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
 
 
 async def test_a_restarted_app_goes_straight_back_to_its_seat(hub, tmp_path):
@@ -293,7 +322,8 @@ async def test_asking_withdrawing_and_the_reveal_of_what_was_granted(hub, tmp_pa
         await wait_for(pilot, lambda: "You asked the duty managers to: Fix room 412 tonight" in screen_text(app), what="own request")
         log = app.screen.query_one("#messages", RichLog)
         # the player's own request reads in the first person in the conversation
-        await wait_for(pilot, lambda: "You (Bottoms → Middles) ask the duty managers to: Fix room 412 tonight" in "".join(line.text for line in log.lines))
+        own = "You (Bottoms → Middles) ask the duty managers to: Fix room 412 tonight"
+        await wait_for(pilot, lambda: own in "".join(line.text for line in log.lines))
 
         await pilot.press("r")
         await pick_in_picker(pilot, "Withdraw your request to the duty managers")

@@ -32,6 +32,7 @@ class TakeSeat:
     seat: str
     token_hash: str
     join_key: str = ""  # the hash of the client's join id, if it sent one
+    device_key: str = ""  # the hash of the client's device id, if it sent one
 
 
 @frozen

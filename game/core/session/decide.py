@@ -133,10 +133,12 @@ def _take_seat(session: Session, actor: Actor, command: TakeSeat, now: float) ->
         raise Refused("bad_name", "please type a name (up to 24 characters)")
     if name.casefold() in session.barred:
         raise Refused("removed", f'the facilitator removed "{name}" from this session; ask the facilitator to let you back in')
+    if command.device_key and command.device_key in session.barred_devices:
+        raise Refused("removed", "the facilitator removed you from this session; ask the facilitator to let you back in")
     if name.casefold() in session.names:
         raise Refused("name_taken", f'someone here is already called "{name}"; please add an initial or pick another name')
     org, group = balance(session)
-    return [SeatJoined(command.seat, name, org, group, command.token_hash, now, command.join_key or None)]
+    return [SeatJoined(command.seat, name, org, group, command.token_hash, now, command.join_key or None, command.device_key or None)]
 
 
 def _lock(session: Session, actor: Actor, command: Lock, now: float) -> list[Event]:

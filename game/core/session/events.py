@@ -41,6 +41,8 @@ class SeatJoined:
     at: float
     # the hash of the client's join id, so that a retried join finds its seat (absent before)
     join_key: str | None = field(default=None, metadata={"omit_if_none": True})
+    # the hash of the client's device id, so that a removed person's device stays out (absent before)
+    device_key: str | None = field(default=None, metadata={"omit_if_none": True})
 
 
 @frozen

@@ -68,6 +68,7 @@ class Seat:
     kicked: bool = False
     joined_at: float = 0.0
     reclaimed: int = 0  # the round in which its person last took it back from a bot
+    device_key: str = ""  # the hash of the device it joined from, when the client said
 
 
 @attrs.define
@@ -116,6 +117,7 @@ class Session:
     # the answers the room sees in the debrief ("seat/round/prompt" keys), and whether with names
     shown_answers: dict[str, Any] = attrs.Factory(lambda: {"keys": set(), "names": False})
     barred: dict[str, str] = attrs.Factory(dict)  # folded name of a removed participant -> their seat id
+    barred_devices: dict[str, str] = attrs.Factory(dict)  # device key of a removed participant -> their seat id
     timeout_from: str = ""  # the phase a time-out interrupted
     last_timeout: int = 0  # the round of the latest time-out
     ended_at: float | None = None
@@ -154,7 +156,7 @@ class Session:
 
 
 def _seat_joined(session: Session, e: SeatJoined) -> None:
-    session.seats[e.seat] = Seat(e.seat, e.name, e.org, e.group, e.token_hash, joined_at=e.at)
+    session.seats[e.seat] = Seat(e.seat, e.name, e.org, e.group, e.token_hash, joined_at=e.at, device_key=e.device_key or "")
     session.orgs[e.org].members[e.seat] = None
     session.names[e.name.casefold()] = e.seat
     session.by_token[e.token_hash] = e.seat
@@ -186,10 +188,13 @@ def _seat_kicked(session: Session, e: SeatKicked) -> None:
     session.orgs[kicked.org].members.pop(e.seat, None)
     session.names.pop(kicked.name.casefold(), None)
     session.barred[kicked.name.casefold()] = e.seat  # the code no longer lets them in under that name
+    if kicked.device_key:  # nor under another name from the same device
+        session.barred_devices[kicked.device_key] = e.seat
 
 
 def _seat_admitted(session: Session, e: SeatAdmitted) -> None:
     session.barred = {name: seat for name, seat in session.barred.items() if seat != e.seat}
+    session.barred_devices = {device: seat for device, seat in session.barred_devices.items() if seat != e.seat}
 
 
 def _answers_shown(session: Session, e: AnswersShown) -> None:

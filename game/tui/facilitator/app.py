@@ -124,7 +124,8 @@ class FacilitatorApp(App[None]):
                 self.log_line(f"Other sessions on this server: {listed}.", "dim")
                 ended = [s["code"] for s in others if s["phase"] == "ended"]
                 if ended and self.server is not None:
-                    self.log_line(f"To see an ended session's debrief: crossroads debrief {self.server.data_dir} --session {ended[-1]}", "dim")
+                    command = f"crossroads debrief {self.server.data_dir} --session {ended[-1]}"
+                    self.log_line(f"To see an ended session's debrief: {command}", "dim")
             if running:
                 if first and self.server is not None:
                     self.log_line(f"Resumed session {running} from the journal in {self.server.journal}.", "bold green")

@@ -19,7 +19,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 
-from game.client.link import Link, NotConnected, RequestRefused
+from game.client.link import REMOVED, Link, NotConnected, RequestRefused
 from game.client.seats import SeatStore
 from game.tui.participant.messages import Answered, Asked, Chosen, GroupPicked, Joined, Said
 from game.tui.participant.panes import Conversation
@@ -91,7 +91,7 @@ class ParticipantApp(App[None]):
         elif seat and (not self.code or seat.get("code", "").upper() == self.code.upper()):
             self.play(self.url, seat["token"])
         else:
-            self.push_screen(JoinScreen(self.url, self.code, self.player_name))
+            self.push_screen(JoinScreen(self.url, self.code, self.player_name, device=self.store.device()))
 
     def play(self, url: str, token: str) -> None:
         """Open the seat connection and show the play screen."""
@@ -107,6 +107,7 @@ class ParticipantApp(App[None]):
     @on(Joined)
     def joined(self, event: Joined) -> None:
         self.store.remember(event.url, event.name, event.code, event.seat, event.token)
+        self.code, self.player_name = event.code, event.name  # what the join screen shows if the seat is lost
         self.play(event.url, event.token)
 
     @work(exclusive=True, group="link")
@@ -166,9 +167,10 @@ class ParticipantApp(App[None]):
         elif event.state == "connected" and self.view:
             self.notify("Connected again.", timeout=2)
         elif event.state == "closed" and event.reason:
-            if "token" in event.reason and self.local is None:
+            # a revoked token or a removal: the seat is gone, so back to the join screen with the reason
+            if ("token" in event.reason or event.reason == REMOVED) and self.local is None:
                 self.store.forget(self.url)
-                self.switch_screen(JoinScreen(self.url, self.code, self.player_name, notice=event.reason))
+                self.switch_screen(JoinScreen(self.url, self.code, self.player_name, notice=event.reason, device=self.store.device()))
             else:
                 self.notify(event.reason, severity="error", timeout=10)
 

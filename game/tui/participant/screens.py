@@ -32,9 +32,10 @@ class JoinScreen(Screen[None]):
 
     BINDINGS = [Binding("f1,question_mark", "app.help", "Help", show=True)]
 
-    def __init__(self, url: str = "", code: str = "", name: str = "", notice: str = "") -> None:
+    def __init__(self, url: str = "", code: str = "", name: str = "", notice: str = "", device: str = "") -> None:
         super().__init__()
         self.url, self.code, self.player_name, self.notice = url, code, name, notice
+        self.device = device  # this machine's id, sent with the join
 
     def compose(self) -> ComposeResult:
         with Vertical(id="join-box"):
@@ -91,7 +92,7 @@ class JoinScreen(Screen[None]):
     @work(exclusive=True)
     async def join(self, url: str, code: str, name: str) -> None:
         try:
-            joined = await join_session(url, code, name)
+            joined = await join_session(url, code, name, device=self.device)
         except (RequestRefused, NotConnected) as exc:
             message = exc.message if isinstance(exc, RequestRefused) else str(exc)
             self.query_one("#join-error", Static).update(literal(message, "bold red"))
