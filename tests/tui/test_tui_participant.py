@@ -274,9 +274,9 @@ async def test_the_screen_shows_the_pane_of_the_current_phase_only(hub, tmp_path
 REQUESTS_DECK = (TEST_DECKS / "requests.toml").read_text()
 
 
-async def requests_session(hub, pattern: str = "open"):
+async def requests_session(hub, pattern: str = "open", deck: str = REQUESTS_DECK):
     fac = await facilitator(base(hub), hub.secret)
-    ack = await fac.request({"type": "create_session", "deck_toml": REQUESTS_DECK, "patterns": [pattern], "bots": "adaptive", "seed": 3})
+    ack = await fac.request({"type": "create_session", "deck_toml": deck, "patterns": [pattern], "bots": "adaptive", "seed": 3})
     assert ack["type"] == "ack", ack
     return fac, ack["code"]
 
@@ -415,6 +415,37 @@ async def test_an_answer_typed_as_the_facilitator_moves_on_still_arrives(hub, tm
         assert (player.seat, 1, 0) not in hub.session.answers
         await wait_for(pilot, lambda: (player.seat, 1, 0) in hub.session.answers, what="the draft sent as the time-out ended")
         assert hub.session.answers[(player.seat, 1, 0)]["text"] == "Nobody asked us"
+
+
+LONG_QUESTION = "Who could have fixed it, what would they have needed to know, and from whom, to do it in time?"
+
+
+async def test_a_move_mid_time_out_brings_the_new_groups_questions_wrapped_to_the_screen(hub, tmp_path):
+    fac, code = await requests_session(hub, deck=REQUESTS_DECK.replace("Who could have fixed it?", LONG_QUESTION))
+    app, player = await seat_in(fac, hub, tmp_path, code, "Ana", "bottom")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await into_timeout(pilot, fac, hub)
+
+        def shown() -> list[str]:
+            return [widget_text(w).strip() for w in app.screen.query(".prompt").results(Static)]
+
+        before = shown()
+        assert before == [f"{i + 1}. {q}" for i, q in enumerate(app.view["prompts"])]
+        # the whole question shows: a long one wraps onto more lines instead of being cut
+        long_one = next(w for w in app.screen.query(".prompt").results(Static) if LONG_QUESTION in widget_text(w))
+        assert long_one.size.height >= 2
+        await pilot.press(*"half an answer")
+        assert (await fac.request({"type": "move", "seat": player.seat, "org": 0, "group": "middle"}))["type"] == "ack"
+        await wait_for(
+            pilot,
+            lambda: app.view["group"] == "middle" and shown() == [f"{i + 1}. {q}" for i, q in enumerate(app.view["prompts"])],
+            what="the new group's questions",
+            detail=lambda: (shown(), app.view.get("group"), app.view.get("prompts")),
+        )
+        assert shown() != before
+        assert len(app.screen.query("#answer-0")) == 1 and len(app.screen.query("#answer-1")) == 1
+        # the draft from the old group's form was sent, not lost
+        await wait_for(pilot, lambda: (player.seat, 1, 0) in hub.session.answers, what="the old draft sent")
 
 
 PHRASE = "can anyone help? try r"

@@ -3,6 +3,7 @@ from, and the time-out form. Each posts a message when the player acts."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -14,7 +15,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Input, Label, OptionList, RichLog, Static, TextArea
+from textual.widgets import Input, OptionList, RichLog, Static, TextArea
 from textual.widgets.option_list import Option
 
 from game.tui.participant.lines import asked_for, capitalised, lower_name, request_lines, structure_summary
@@ -247,30 +248,36 @@ class TimeoutPane(VerticalScroll):
         super().__init__(**kwargs)
         self.posted: dict[int, str] = {}  # what was last handed to the app for each prompt
         self.dirty: dict[int, tuple[float, float]] = {}  # prompt -> (first, last) unsent keystroke
+        self._prompts: list[str] | None = None
+        # one rebuild at a time: the old boxes are gone before new ones with the same ids come
+        # (a move to another group mid time-out brings new prompts while the old form is removed)
+        self._rebuilding = asyncio.Lock()
 
     def on_mount(self) -> None:
         self.set_interval(0.25, self.send_settled)
 
-    def watch_view(self, view: dict[str, Any]) -> None:
-        prompts = view.get("prompts", [])
-        if prompts == getattr(self, "_prompts", None):
-            return
-        self.report_unsaved()
-        self._prompts = prompts
-        self.posted, self.dirty = {}, {}
-        self.remove_children()
-        if not prompts:
-            self.mount(Static("No prompts for your group this time."))
-            return
-        widgets: list[Any] = [Static(Text("Time-out: take a few minutes to reflect. Your answers are sent as you type.", style="bold"))]
-        for i, prompt in enumerate(prompts):
-            widgets += [
-                Label(literal(f"{i + 1}. {prompt}")),
-                TextArea(id=f"answer-{i}", classes="answer"),
-                Static("", id=f"state-{i}", classes="state"),
-            ]
-        self.mount_all(widgets)
-        self.call_after_refresh(self.focus_first)
+    async def watch_view(self, view: dict[str, Any]) -> None:
+        async with self._rebuilding:
+            prompts = self.view.get("prompts", [])  # the newest view, if another came meanwhile
+            if prompts == self._prompts:
+                return
+            self.report_unsaved()
+            self._prompts = prompts
+            self.posted, self.dirty = {}, {}
+            await self.remove_children()
+            if not prompts:
+                await self.mount(Static("No prompts for your group this time."))
+                return
+            intro = "Time-out: take a few minutes to reflect. Your answers are sent as you type."
+            widgets: list[Any] = [Static(Text(intro, style="bold"))]
+            for i, prompt in enumerate(prompts):
+                widgets += [
+                    Static(literal(f"{i + 1}. {prompt}"), classes="prompt"),  # a Static wraps a long question
+                    TextArea(id=f"answer-{i}", classes="answer"),
+                    Static("", id=f"state-{i}", classes="state"),
+                ]
+            await self.mount_all(widgets)
+            self.call_after_refresh(self.focus_first)
 
     def report_unsaved(self) -> None:
         """The time-out ended with a draft the server does not have yet: send it now (the server
@@ -300,7 +307,9 @@ class TimeoutPane(VerticalScroll):
     def refresh_states(self) -> None:
         for area in self.query(TextArea).results(TextArea):
             index = int((area.id or "answer-0").split("-")[1])
-            state = self.query_one(f"#state-{index}", Static)
+            state = next(iter(self.query(f"#state-{index}").results(Static)), None)
+            if state is None:  # the form is being built or taken down
+                continue
             if not area.text.strip():
                 state.update("")
             elif self.saved.get(str(index)) == area.text:
