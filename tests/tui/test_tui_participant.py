@@ -74,6 +74,22 @@ async def test_a_removed_person_cannot_come_back_from_the_same_machine_under_ano
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
 
 
+async def test_at_80x24_the_join_form_shows_the_servers_answer_and_the_button(hub, tmp_path):
+    fac, code = await new_session(hub)
+    app = ParticipantApp(base(hub), store=SeatStore(tmp_path / "store"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert not app.screen.query_one("#join-error").display, "no empty line for a message not yet given"
+        app.screen.query_one("#code", Input).value = "XXXXXX"
+        app.screen.query_one("#name", Input).value = "Ana"
+        await pilot.click("#join")
+        await wait_for(pilot, lambda: "no session has the code" in static_text(app, "#join-error"), what="bad code error")
+        await pilot.pause()
+        screen = app.screen.region
+        for part in ("#join-error", "#join", "#name"):
+            region = app.screen.query_one(part).region
+            assert region.height and screen.contains_region(region), f"{part} is off the screen: {region} in {screen}"
+
+
 async def test_a_restarted_app_goes_straight_back_to_its_seat(hub, tmp_path):
     fac, code = await new_session(hub)
     store = SeatStore(tmp_path / "store")

@@ -41,6 +41,8 @@ class JoinScreen(Screen[None]):
         with Vertical(id="join-box"):
             yield Static(Text("Crossroads", style="bold"), id="join-title")
             yield Static("Join the session your facilitator is running.", id="join-lead")
+            # the server's answer stands above the fields, where a 24-row terminal still shows it
+            yield Static(literal(self.notice), id="join-error", classes="" if self.notice else "empty")
             yield Label("Server address (from the facilitator's screen)")
             yield Input(self.url, placeholder="192.168.1.20:8765", id="url")
             yield Label("Join code")
@@ -48,8 +50,12 @@ class JoinScreen(Screen[None]):
             yield Label("Your name, as others will see it")
             yield Input(self.player_name, placeholder="Ana", id="name", max_length=24)
             yield Button("Join", id="join", variant="primary")
-            yield Static(literal(self.notice), id="join-error")
         yield Footer()
+
+    def say(self, text: Text) -> None:
+        line = self.query_one("#join-error", Static)
+        line.update(text)
+        line.set_class(not text.plain, "empty")
 
     def on_mount(self) -> None:
         for field in ("#url", "#code", "#name"):
@@ -83,9 +89,9 @@ class JoinScreen(Screen[None]):
         if not problem and not name:
             problem = "Type your name."
         if problem:
-            self.query_one("#join-error", Static).update(literal(problem, "bold red"))
+            self.say(literal(problem, "bold red"))
             return
-        self.query_one("#join-error", Static).update(Text("Joining…", style="yellow"))
+        self.say(Text("Joining…", style="yellow"))
         self.query_one("#join", Button).disabled = True
         self.join(url, code, name)
 
@@ -95,7 +101,7 @@ class JoinScreen(Screen[None]):
             joined = await join_session(url, code, name, device=self.device)
         except (RequestRefused, NotConnected) as exc:
             message = exc.message if isinstance(exc, RequestRefused) else str(exc)
-            self.query_one("#join-error", Static).update(literal(message, "bold red"))
+            self.say(literal(message, "bold red"))
             self.query_one("#join", Button).disabled = False
             return
         self.post_message(Joined(url, code, name, joined["seat"], joined["token"]))
