@@ -668,3 +668,18 @@ def test_an_answer_sent_as_the_time_out_ends_still_counts():
     with pytest.raises(Refused) as late:
         decide(session, Actor("seat", seat), Answer(0, "a round later"), T0)
     assert late.value.code == "wrong_phase"
+
+
+def test_a_command_in_the_wrong_phase_is_refused_with_where_it_is_possible():
+    session = session_in("talk")
+    with pytest.raises(Refused) as refused:
+        decide(session, FACILITATOR, Inject("boiler-failure"), T0)
+    assert refused.value.code == "wrong_phase"
+    assert refused.value.message == "Firing an inject is possible during the brief, the reveal or a time-out, not during talk"
+    with pytest.raises(Refused) as started:
+        decide(session, FACILITATOR, Start(), T0)
+    assert started.value.message == "the session has already started"
+    run(session, FACILITATOR, End())
+    with pytest.raises(Refused) as ended:
+        decide(session, FACILITATOR, Advance(), T0)
+    assert ended.value.message == "the session has ended"

@@ -64,6 +64,17 @@ async def test_the_console_runs_a_session_from_its_keys(hub, tmp_path):
 
         await pilot.press("n")
         await wait_for(pilot, lambda: hub.session.phase == "talk")
+        # an inject or a pattern change during talk is refused at once, before any dialog, in words
+        notes: list[str] = []
+        original_notify = app.notify
+        app.notify = lambda message, **kw: (notes.append(str(message)), original_notify(message, **kw))[1]
+        await pilot.press("i")
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, ConsoleScreen), "no dialog opened"
+        assert "Firing an inject is possible during the brief, the reveal or a time-out, not during talk." in notes
+        assert any(n.startswith("Changing the pattern is possible during the lobby") for n in notes)
+        app.notify = original_notify
         await pilot.press("n")
         await wait_for(pilot, lambda: hub.session.phase == "choose")
         await pilot.press("b")

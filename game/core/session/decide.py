@@ -66,6 +66,7 @@ from game.core.session.phases import (
     RETURN_GOES_ON_FROM,
     SYSTEM_COMMANDS,
     TRANSITIONS,
+    wrong_phase,
 )
 from game.core.session.state import Seat, Session
 from game.core.text import clean_text
@@ -84,7 +85,7 @@ def decide(session: Session, actor: Actor, command: Any, now: float) -> list[Eve
     if kind in SYSTEM_COMMANDS and actor.kind != "system":
         raise Refused("forbidden", f'"{name}" is for the server')
     if kind not in ALLOWED[session.phase]:
-        raise Refused("wrong_phase", f'cannot "{name.replace("_", " ")}" during {session.phase}')
+        raise Refused("wrong_phase", wrong_phase(kind, session.phase))
     decider = DECIDERS.get(kind)
     if decider is None:
         raise Refused("unknown_type", f'unknown command "{name}"')
@@ -218,7 +219,7 @@ def next_phase_events(session: Session, now: float) -> list[Event]:
     """What leaving the current phase does, as :data:`TRANSITIONS` says."""
     steps = TRANSITIONS.get(session.phase)
     if steps is None:
-        raise Refused("wrong_phase", f"nothing follows {session.phase}")
+        raise Refused("wrong_phase", wrong_phase(Advance, session.phase))
     events: list[Event] = []
     for step in steps:
         if step == RETURN:

@@ -89,3 +89,54 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 # Leaving a time-out goes back into the phase it interrupted, with a fresh timer; a time-out
 # called in a reveal (the only phase that allows one) goes on as leaving the reveal would.
 RETURN_GOES_ON_FROM = frozenset({"reveal"})
+
+# how a refusal names a phase and a command, in the words a facilitator or player uses
+PHASE_WORDS = {
+    "lobby": "the lobby",
+    "brief": "the brief",
+    "talk": "talk",
+    "choose": "choose",
+    "resolve": "the resolution",
+    "reveal": "the reveal",
+    "timeout": "a time-out",
+    "debrief": "the debrief",
+    "ended": "the end",
+}
+COMMAND_WORDS: dict[type, str] = {
+    Start: "Starting",
+    Advance: "Moving on",
+    Inject: "Firing an inject",
+    CallTimeout: "Calling a time-out",
+    SetPattern: "Changing the pattern",
+    Choose: "Choosing",
+    Request: "Asking another group",
+    Answer: "Answering",
+    BotifyStalled: "Handing unchosen seats to bots",
+    TakeSeat: "Joining",
+    Kick: "Removing a participant",
+    Admit: "Letting someone back in",
+    Move: "Moving a participant",
+    Botify: "Handing a seat to a bot",
+    Lock: "Locking the lobby",
+    Unlock: "Unlocking the lobby",
+    Pause: "Pausing",
+    Resume: "Resuming",
+    Extend: "Adding time",
+    Say: "Talking",
+    ShowAnswers: "Showing answers",
+    End: "Ending the session",
+}
+
+
+def wrong_phase(command: type, phase: str) -> str:
+    """Why ``command`` is refused in ``phase``: where it is possible instead."""
+    if phase == "ended":
+        return "the session has ended"
+    if command is Start:
+        return "the session has already started"
+    what = COMMAND_WORDS.get(command) or f'"{getattr(command, "TYPE", command.__name__).replace("_", " ")}"'
+    where = [PHASE_WORDS[p] for p in PHASES if command in ALLOWED[p]]
+    if not where:
+        return f"{what} is not possible during {PHASE_WORDS[phase]}"
+    listed = where[0] if len(where) == 1 else ", ".join(where[:-1]) + " or " + where[-1]
+    return f"{what} is possible during {listed}, not during {PHASE_WORDS[phase]}"

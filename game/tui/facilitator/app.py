@@ -21,6 +21,8 @@ from textual.widgets import RichLog
 
 from game.client.link import Link, NotConnected, RequestRefused
 from game.core.deck import GROUPS
+from game.core.protocol import Inject, SetPattern
+from game.core.session.phases import ALLOWED, wrong_phase
 from game.tui.facilitator.debrief import export_archive
 from game.tui.facilitator.dialogs import Confirm, Pick, PickAnswers
 from game.tui.facilitator.screens import ConsoleScreen, DebriefScreen
@@ -306,9 +308,18 @@ class FacilitatorApp(App[None]):
                 f"Moved {self.seen_seats[seat]['name']} from {before} to org {int(org) + 1}, {SHORT_GROUPS[group]}.",
             )
 
+    def not_now(self, command: type) -> bool:
+        """Say at once, before any dialog, when the phase does not allow ``command``."""
+        phase = self.view["session"]["phase"]
+        if command in ALLOWED[phase]:
+            return False
+        reason = wrong_phase(command, phase)
+        self.notify(reason[0].upper() + reason[1:] + ".", severity="warning", timeout=6)
+        return True
+
     @work
     async def action_pattern(self) -> None:
-        if not self.view:
+        if not self.view or self.not_now(SetPattern):
             return
         orgs = [(str(o["org"]), f"Organisation {o['org'] + 1} (now {self.view['patterns'][o['pattern']]})") for o in self.view["orgs"]]
         org = orgs[0][0] if len(orgs) == 1 else await self.push_screen_wait(Pick("Change the pattern of…", orgs))
@@ -323,6 +334,8 @@ class FacilitatorApp(App[None]):
 
     @work
     async def action_inject(self) -> None:
+        if not self.view or self.not_now(Inject):
+            return
         injects = self.view.get("injects", [])
         if not injects:
             self.notify("This deck has no injects.")
