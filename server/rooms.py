@@ -225,7 +225,9 @@ class Rooms:
 
     def deliver_request(self, session: Session, made: RequestMade) -> None:
         """A request travels as a message along its channel, to both groups and the facilitator."""
-        label = session.option_label(session.orgs[made.org].card, made.to, made.option)
+        # the line the fold kept for it names the option, the one withdrawn included
+        kept = session.orgs[made.org].messages[-1:] or [{}]
+        label = kept[0].get("label", "") if kept[0].get("at") == made.at and "request" in kept[0] else ""
         line: messages.ChatLine = {
             "name": made.name,
             "from": made.asker,
@@ -235,7 +237,7 @@ class Rooms:
             "at": made.at,
             "org": made.org,
             "request": made.option,
-            "label": label if made.option else "",
+            "label": label,
         }
         groups = {made.asker, made.to}
         seats = session.seats

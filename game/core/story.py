@@ -204,7 +204,7 @@ def archive(session: Any, summary: dict[str, Any]) -> dict[str, Any]:
             "from_name": groups[m["from"]],
             "to_name": groups[m["to"]],
             "text": m["text"],
-            "request": m.get("label", "") if m.get("request") else "",
+            "request": (m.get("label", "") if m["request"] else f"withdrawn: {m.get('label', '')}") if "request" in m else "",
             "at": m["at"],
         }
         for org in session.orgs

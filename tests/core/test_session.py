@@ -683,3 +683,17 @@ def test_a_command_in_the_wrong_phase_is_refused_with_where_it_is_possible():
     with pytest.raises(Refused) as ended:
         decide(session, FACILITATOR, Advance(), T0)
     assert ended.value.message == "the session has ended"
+
+
+def test_a_withdrawn_request_stays_in_the_conversation_but_is_not_counted_as_talk():
+    session = session_in("talk")
+    asker = next(s for s in session.seats.values() if s.group == "bottom")
+    org = session.orgs[asker.org]
+    option = next(o.id for o in session.book.cards[org.card].options if o.group == "middle")
+    run(session, Actor("seat", asker.id), Request(session.round, "middle", option))
+    said = dict(org.said)
+    run(session, Actor("seat", asker.id), Request(session.round, "middle", ""))
+    last = group_view(session, asker.org, "middle")["messages"][-1]
+    assert last["request"] == "" and last["label"] == session.option_label(org.card, "middle", option)
+    assert org.said == said, "a withdrawal is not a message along the channel"
+    assert facilitator_view(session)["orgs"][asker.org]["messages"] == 1

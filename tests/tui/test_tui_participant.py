@@ -345,10 +345,18 @@ async def test_asking_withdrawing_and_the_reveal_of_what_was_granted(hub, tmp_pa
         await pick_in_picker(pilot, "Withdraw your request to the duty managers")
         await wait_for(pilot, lambda: (player.seat, "middle") not in org.requests, what="the request withdrawn")
         await wait_for(pilot, lambda: "You asked" not in screen_text(app), what="the request gone from the screen")
+        # the conversation says it was withdrawn, and still does once a new view redraws it
+        withdrawn = "You (Bottoms → Middles) withdrew the request to the duty managers: Fix room 412 tonight"
+        await wait_for(pilot, lambda: withdrawn in "".join(line.text for line in log.lines), what="the withdrawal in the log")
 
         await pilot.press("r")
         await pick_in_picker(pilot, "Fix room 412 tonight")
         await wait_for(pilot, lambda: org.requests.get((player.seat, "middle")) == "fix_412")
+        ours = lambda: [r["option"] for r in app.view["requests"] if r["from"] == "bottom"]  # noqa: E731
+        await wait_for(pilot, lambda: ours() == ["fix_412"], what="a new view")
+        text = "".join(line.text for line in log.lines)
+        asked_again = "You (Bottoms → Middles) ask the duty managers to: Fix room 412 tonight"
+        assert -1 < text.find(withdrawn) < text.rfind(asked_again), "the redrawn log keeps the withdrawal, before the new ask"
         await advance(fac, hub, "choose")
         await wait_for(pilot, lambda: app.view["session"]["phase"] == "choose")
         assert "You asked the duty managers to: Fix room 412 tonight" in static_text(app, "#choose-requests")

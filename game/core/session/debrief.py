@@ -111,7 +111,7 @@ def debrief(session: Session) -> dict[str, Any]:
             )
         channels: dict[str, int] = {}
         for m in org.messages:
-            if m["from"] != m["to"]:
+            if m["from"] != m["to"] and m.get("request", True) != "":  # a withdrawal is not a message sent
                 key = f"{m['from']}->{m['to']}"
                 channels[key] = channels.get(key, 0) + 1
         opened = sorted(f"{a}->{b}" for a, b in org.state.structure.open)

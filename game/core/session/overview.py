@@ -44,7 +44,7 @@ def facilitator_view(
                 "seats": sorted(seats, key=lambda s: (GROUPS.index(s["group"]), s["name"])),
                 "progress": progress(session, org.index),
                 "injects_pending": list(org.injects),
-                "messages": len(org.messages),
+                "messages": sum(1 for m in org.messages if m.get("request", True) != ""),  # withdrawals aside
                 "requests": open_requests(session, org.index),
                 "open": sorted(f"{a}->{b}" for a, b in org.state.structure.open),
                 "shifts": [shift_view(session, s) for s in org.state.shifts],

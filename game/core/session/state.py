@@ -266,12 +266,14 @@ def requester_key(seat: str, group: str) -> str:
 def _request_made(session: Session, e: RequestMade) -> None:
     org = session.orgs[e.org]
     key = (requester_key(e.seat, e.asker), e.to)
-    if not e.option:
-        org.requests.pop(key, None)
-        return
-    org.requests[key] = e.option
-    # a request is a message along its channel: the conversation shows it and said() counts it
-    label = session.option_label(org.card, e.to, e.option)
+    withdrawn = org.requests.pop(key, None) if not e.option else None
+    if not e.option and withdrawn is None:
+        return  # nothing stood to withdraw
+    if e.option:
+        org.requests[key] = e.option
+    # a request is a message along its channel: the conversation shows it (and a withdrawal,
+    # so that nobody acts on a request that no longer stands); said() counts requests only
+    label = session.option_label(org.card, e.to, e.option or withdrawn)
     org.messages.append(
         {
             "seat": e.seat,
@@ -285,7 +287,8 @@ def _request_made(session: Session, e: RequestMade) -> None:
             "label": label,
         }
     )
-    org.said[(e.asker, e.to)] = org.said.get((e.asker, e.to), 0) + 1
+    if e.option:
+        org.said[(e.asker, e.to)] = org.said.get((e.asker, e.to), 0) + 1
 
 
 def _answer_given(session: Session, e: AnswerGiven) -> None:
