@@ -23,10 +23,11 @@ from game.core.protocol import CLOSE_ENDED, CLOSE_KICKED, CLOSE_REPLACED
 
 # Close codes after which reconnecting makes no sense
 REMOVED = "The facilitator removed you from the session."
+ENDED = "The session has ended."
 FINAL_CLOSES = {
     CLOSE_KICKED: REMOVED,
     CLOSE_REPLACED: "This seat was opened in another window.",
-    CLOSE_ENDED: "The session has ended.",
+    CLOSE_ENDED: ENDED,
 }
 
 

@@ -182,9 +182,23 @@ async def test_hosting_again_after_the_end_starts_anew_and_says_how_to_see_the_o
     async with first.run_test(size=(150, 44)) as pilot:
         await wait_for(pilot, lambda: first.view, what="first session")
         old = first.view["session"]["code"]
+        keys = first.screen.query_one("#keys", Static)
+
+        def lit() -> set[str]:
+            """The keys the bar shows as working now (the others are dimmed)."""
+            bar = keys.content
+            return {bar.plain[s.start : s.end].strip() for s in bar.spans if s.style == "bold reverse"}
+
+        await wait_for(pilot, lambda: "s" in lit(), what="the lobby's keys")
+        assert "n" not in lit() and "i" not in lit(), "the bar lights only what the phase allows"
+        assert " n  next phase" in widget_text(keys) and " i  inject" in widget_text(keys), "every key stays on show"
         await pilot.press("e")
         await pilot.press("y")
         await wait_for(pilot, lambda: first.view["session"]["phase"] == "ended", what="the end")
+        await wait_for(pilot, lambda: "session ended" in console_text(first, "#join-how"), what="the header says ended")
+        assert "lobby open" not in console_text(first, "#join-how")
+        assert not lit() & set("snpkme"), lit()
+        assert "d" in lit()
         await pilot.press("ctrl+q")
     second = FacilitatorApp("", "", create={"deck": "interlodge", "seed": 2}, server=EmbeddedServer(data))
     async with second.run_test(size=(150, 44)) as pilot:

@@ -562,3 +562,15 @@ async def test_a_landed_inject_and_a_seat_handed_to_a_bot_are_told_once(hub, tmp
         await advance(fac, hub, "reveal")
         await wait_for(pilot, lambda: app.view["session"]["phase"] == "reveal")
         assert app.told - told == {f"{inject.id}/landed"}, "each notice once: the inject landed is new, nothing else is told again"
+
+
+async def test_the_end_of_the_session_reads_as_an_end_not_a_fault(hub, tmp_path):
+    fac, code = await new_session(hub)
+    app, _ = await play_app(hub, tmp_path, code)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.view.get("session", {}).get("phase") == "lobby")
+        assert (await fac.request({"type": "end"}))["type"] == "ack"
+        bar = app.screen.query_one(PhaseBar)
+        await wait_for(pilot, lambda: bar.connection[0] == "ended", what="the end in the status bar")
+        assert "session ended" in widget_text(app.screen.query_one("#connection", Static))
+        assert isinstance(app.screen, PlayScreen), "the screen stays, to read"

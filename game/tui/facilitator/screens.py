@@ -14,6 +14,22 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, RichLog, Static
 
+from game.core.protocol import (
+    Admit,
+    Advance,
+    BotifyStalled,
+    CallTimeout,
+    End,
+    Extend,
+    Inject,
+    Kick,
+    Lock,
+    Move,
+    Pause,
+    SetPattern,
+    Start,
+)
+from game.core.session.phases import ALLOWED, TIMED_PHASES
 from game.tui.shared.bigtext import big
 from game.tui.shared.qr import BrowserJoinScreen, browser_address
 from game.tui.shared.story import StoryView
@@ -40,15 +56,47 @@ KEYS = [
     ("F1", "help"),
     ("^q", "quit"),
 ]
+# the command behind each key: the bar offers a key only in the phases that allow its command
+KEY_COMMANDS: dict[str, type] = {
+    "s": Start,
+    "n": Advance,
+    "p": Pause,
+    "+": Extend,
+    "t": CallTimeout,
+    "b": BotifyStalled,
+    "k": Kick,
+    "r": Admit,
+    "m": Move,
+    "c": SetPattern,
+    "i": Inject,
+    "l": Lock,
+    "e": End,
+}
+
+
+def keys_for(phase: str) -> set[str]:
+    """The console's keys that do something in ``phase`` (the debrief's key once there is one)."""
+    allowed = ALLOWED.get(phase, frozenset())
+    return {
+        key
+        for key, _label in KEYS
+        if (key not in KEY_COMMANDS or KEY_COMMANDS[key] in allowed)
+        and (key != "d" or phase in ("debrief", "ended"))
+        and (key not in ("p", "+") or phase in TIMED_PHASES)  # no timer to pause or extend
+    }
+
+
 DEBRIEF_KEYS = [("↑↓ PgUp PgDn", "scroll"), ("a", "answers to show"), ("x", "export"), ("Esc", "back"), ("F1", "help")]
 
 
-def key_bar(keys: list[tuple[str, str]]) -> Text:
-    """Every key on one wrapping line: nothing hidden behind a cut-off footer."""
+def key_bar(keys: list[tuple[str, str]], active: set[str] | None = None) -> Text:
+    """Every key on one wrapping line: nothing hidden behind a cut-off footer. Keys that do
+    nothing in this phase stay in their place, dimmed."""
     text = Text()
     for key, label in keys:
-        text.append(f" {key} ", style="bold reverse")
-        text.append(f" {label}  ")
+        on = active is None or key in active
+        text.append(f" {key} ", style="bold reverse" if on else "dim reverse")
+        text.append(f" {label}  ", style="" if on else "dim")
     return text
 
 
@@ -130,13 +178,18 @@ class ConsoleScreen(Screen[None]):
     def show(self, view: dict[str, Any], join_addresses: list[str]) -> None:
         """Show the facilitator's view of the session."""
         session = view["session"]
+        self.query_one("#keys", Static).update(key_bar(KEYS, keys_for(session["phase"])))
         self.query_one("#code", Static).update(big(session["code"]))
         total = sum(len(o["seats"]) for o in view["orgs"])
         online = sum(1 for o in view["orgs"] for s in o["seats"] if s["connected"])
         how = Text.assemble(
             (f"{PHASE_NAMES.get(session['phase'], session['phase'])}", "bold reverse"),
             f"  round {session['round']} of {session['rounds']}  ·  {online} of {total} online  ·  ",
-            ("lobby locked" if session["locked"] else "lobby open", "red" if session["locked"] else "green"),
+            *(
+                (("session ended", "bold"),)
+                if session["phase"] == "ended"
+                else (("lobby locked" if session["locked"] else "lobby open", "red" if session["locked"] else "green"),)
+            ),
             "\n",
             ("Participants type:", "bold"),
         )

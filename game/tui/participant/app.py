@@ -19,7 +19,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 
-from game.client.link import REMOVED, Link, NotConnected, RequestRefused
+from game.client.link import ENDED, REMOVED, Link, NotConnected, RequestRefused
 from game.client.seats import SeatStore
 from game.tui.participant.messages import Answered, Asked, Chosen, GroupPicked, Joined, Said
 from game.tui.participant.panes import Conversation
@@ -160,8 +160,9 @@ class ParticipantApp(App[None]):
             waiting, self.unsent = self.unsent, {}
             for message in waiting.values():
                 self.request_in_background(message)
+        ended = event.state == "closed" and event.reason == ENDED
         if isinstance(self.screen, PlayScreen):
-            self.screen.query_one(PhaseBar).connection = (event.state, event.reason)
+            self.screen.query_one(PhaseBar).connection = ("ended" if ended else event.state, event.reason)
         if event.state == "reconnecting":
             self.notify("Connection lost; reconnecting by itself…", severity="warning", timeout=3)
         elif event.state == "connected" and self.view:
@@ -172,7 +173,7 @@ class ParticipantApp(App[None]):
                 self.store.forget(self.url)
                 self.switch_screen(JoinScreen(self.url, self.code, self.player_name, notice=event.reason, device=self.store.device()))
             else:
-                self.notify(event.reason, severity="error", timeout=10)
+                self.notify(event.reason + (" Thank you for playing." if ended else ""), severity="information" if ended else "error", timeout=10)
 
     def _refresh(self) -> None:
         if self.view and isinstance(self.screen, PlayScreen):

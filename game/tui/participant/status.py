@@ -20,6 +20,7 @@ CONNECTION = {
     "connecting": ("○ connecting…", "yellow"),
     "reconnecting": ("◌ reconnecting…", "bold yellow"),
     "closed": ("✕ disconnected", "red"),
+    "ended": ("■ session ended", "bold"),  # closed because the facilitator ended it: nothing is wrong
 }
 
 
