@@ -24,12 +24,19 @@ const PHASES = {
   choose: ["Choose", "Pick one option. You can change it until the timer ends."],
   resolve: ["Resolving", "The round is being resolved…"],
   reveal: ["Reveal", "See what changed, and why."],
-  timeout: ["Time-out", "Reflect: answer the prompts. Each answer is kept for the debrief."],
+  timeout: ["Time-out", "Reflect: answer the prompts. Your answers are saved as you type, for the debrief."],
   debrief: ["Debrief", "The whole system, as everyone played it."],
   ended: ["Ended", "The session has ended. Thank you for playing."],
 };
 const LEVERS = { special_treatment: "special treatment", considerateness: "considerateness", interaction: "interaction", other: "other" };
 const TALK_PHASES = ["lobby", "talk", "choose", "debrief"];
+const CLOSED_TALK = {
+  brief: "Talk opens after the brief",
+  resolve: "Talk is closed while the round is resolved",
+  reveal: "Talk is closed during the reveal",
+  timeout: "Talk is closed during the time-out",
+  ended: "The session has ended",
+};
 
 const $ = (id) => document.getElementById(id);
 
@@ -58,7 +65,12 @@ const state = {
   refs: 0,
   pending: new Map(), // id -> what was sent, to match its ack or error
   unsent: new Map(), // a choice or answer made while the link was down, sent on reconnect
-  drafts: new Map(), // time-out answers being typed, kept across redraws
+  answers: new Map(), // prompt -> the time-out answer as it stands in its box
+  posted: new Map(), // prompt -> the answer last sent (on its way, or recorded)
+  acked: new Map(), // prompt -> the answer the server last said it recorded
+  answerTimers: new Map(), // prompt -> the timer that sends it once typing stops
+  firstUnsent: new Map(), // prompt -> when the oldest keystroke not yet sent was typed
+  answerRound: 0, // the round of the time-out those answers are for
   backoff: 300,
   refusals: 0,
   rendered: new Map(), // block name -> the data it was drawn from
@@ -148,6 +160,12 @@ function notice(text) {
   node.hidden = !text;
 }
 
+/** A notice that goes away by itself after ``ms``, unless another has replaced it. */
+function noticeFor(text, ms) {
+  notice(text);
+  setTimeout(() => $("notice").textContent === text && notice(""), ms);
+}
+
 function open(path, protocols, onWelcome) {
   setConnection("Connecting…");
   const ws = new WebSocket(wsURL(path), protocols);
@@ -164,7 +182,7 @@ function open(path, protocols, onWelcome) {
       welcomed = true;
       state.backoff = 300;
       state.refusals = 0;
-      setConnection("Connected");
+      setConnection(path === "/v1/join" ? "Joining…" : "Connected");
       if (onWelcome) onWelcome(ws);
     }
     handle(message);
@@ -188,6 +206,7 @@ function closed(code, welcomed, path) {
   if (FINAL[code]) {
     state.stopped = true;
     setConnection("Disconnected", true);
+    talkClosed(code === 4003 ? "The session has ended" : code === 4002 ? "This seat is open in another window or tab" : "You are no longer in the session");
     if (code !== 4002) forgetSeat();
     notice(FINAL[code]);
     if (code === 4001) showJoin(FINAL[code]);
@@ -215,18 +234,20 @@ function closed(code, welcomed, path) {
   }, retry);
 }
 
+/** Send a command; false when there is no connection (a choice or an answer then waits for it). */
 function send(message) {
   const ws = state.ws;
   if (!ws || ws.readyState !== WebSocket.OPEN) {
     if (message.type === "choose" || message.type === "answer") {
       state.unsent.set(message.type + (message.prompt ?? ""), message);
       notice("Not connected right now; it will be sent as soon as the connection is back.");
-    } else notice("Not connected right now; try again in a moment.");
-    return;
+    } else if (message.type !== "say") notice("Not connected right now; try again in a moment.");
+    return false;
   }
   const id = ++state.refs;
   state.pending.set(id, message);
   ws.send(JSON.stringify({ ...message, id }));
+  return true;
 }
 
 function flushUnsent() {
@@ -235,7 +256,15 @@ function flushUnsent() {
   waiting.forEach(send);
 }
 
-function failPending() { state.pending.clear(); }
+/** The connection dropped with commands unanswered: an answer goes again on reconnect; a
+ * message stays in its box, and the person is told. */
+function failPending() {
+  for (const message of state.pending.values()) {
+    if (message.type === "answer") state.unsent.set("answer" + message.prompt, message);
+    if (message.type === "say") sayError("The connection dropped before your message was confirmed; it is still in the box.");
+  }
+  state.pending.clear();
+}
 
 // -- what the server says ------------------------------------------------------------------
 
@@ -247,11 +276,15 @@ function handle(message) {
       const seat = { code: $("code").value.trim().toUpperCase(), name: $("name").value.trim(), seat: message.seat, token: message.token };
       saveSeat(seat);
       localStorage.setItem(NAME_KEY, seat.name);
+      setConnection("Connected");
       showPlay();
       break;
     }
-    case "view":
+    case "view": {
+      const leftTimeout = state.view && state.view.session.phase === "timeout" && message.view.session.phase !== "timeout";
       state.view = message.view;
+      // the time-out is over: what was typed and not yet sent goes now, and counts for it
+      if (leftTimeout && sendAnswers()) noticeFor(LATE_ANSWER, 8000);
       state.messages = [...(message.view.messages || [])];
       for (const item of message.view.notices || []) {
         const landed = item.status === "landed" ? "It has landed." : "It lands when this round is resolved.";
@@ -259,6 +292,7 @@ function handle(message) {
       }
       renderAll();
       break;
+    }
     case "you":
       state.you = message.you;
       if (message.you.note) tellOnce(`seat/${message.you.note}`, message.you.note);
@@ -269,7 +303,6 @@ function handle(message) {
       break;
     case "ack":
       if (message.you) state.you = message.you;
-      if (sent && sent.type === "answer") state.drafts.delete(String(sent.prompt));
       if (sent) acknowledged(sent);
       renderAll();
       break;
@@ -287,15 +320,26 @@ function handle(message) {
       scrollMessages();
       break;
     case "error":
-      if (sent && sent.type === "join") joinFailed(message.message);
-      else notice(message.message);
+      if (sent && sent.type === "join") joinRefused(message);
+      else if (sent && sent.type === "say") sayError(message.message);
+      else {
+        if (sent && sent.type === "answer" && state.posted.get(String(sent.prompt)) === sent.text) state.posted.delete(String(sent.prompt));
+        notice(message.message);
+        updateAnswerStates();
+      }
       break;
   }
 }
 
 function acknowledged(sent) {
-  notice("");
-  if (sent.type === "answer") state.saved = sent.prompt;
+  // (an answer sent as the time-out ended keeps the notice that says so)
+  if (sent.type !== "answer" || (state.view && state.view.session.phase === "timeout")) notice("");
+  if (sent.type === "answer" && state.posted.get(String(sent.prompt)) === sent.text) state.acked.set(String(sent.prompt), sent.text);
+  if (sent.type === "say") {
+    // the message is the server's now: the box empties, unless something else was typed since
+    if ($("say").value.trim() === sent.text) $("say").value = "";
+    sayError("");
+  }
 }
 
 // -- joining -------------------------------------------------------------------------------
@@ -330,10 +374,20 @@ function showPlay() {
   $("play").hidden = false;
 }
 
-function joinFailed(text) {
+function joinFailed(text, field = "name") {
   $("join-error").textContent = text;
   $("join-button").disabled = false;
-  $("name").focus();
+  $(field).focus();
+}
+
+/** The server refused the join: say why, with the field to correct focused, and close the join
+ * connection (the server would close it later for not joining, and that is not the reason). */
+function joinRefused(error) {
+  const ws = state.ws;
+  state.ws = null;
+  if (ws) ws.close(1000);
+  setConnection("Not joined yet");
+  joinFailed(error.message, ["bad_code", "session_ended"].includes(error.code) ? "code" : "name");
 }
 
 function submitJoin(event) {
@@ -341,7 +395,7 @@ function submitJoin(event) {
   const code = $("code").value.trim().toUpperCase();
   const name = $("name").value.trim();
   $("code").value = code;
-  if (!/^[A-Z0-9]{6}$/.test(code)) return joinFailed("The join code has 6 letters and digits; it is on the facilitator's screen.") || $("code").focus();
+  if (!/^[A-Z0-9]{6}$/.test(code)) return joinFailed("The join code has 6 letters and digits; it is on the facilitator's screen.", "code");
   if (!name) return joinFailed("Type the name the others will see.");
   $("join-error").textContent = "";
   $("join-button").disabled = true;
@@ -372,11 +426,16 @@ function renderStatus() {
   const session = view.session;
   const [title, hint] = PHASES[session.phase] || [session.phase, ""];
   const round = session.round ? `Round ${session.round} of ${session.rounds}` : `${session.rounds} rounds`;
-  $("where").textContent = `Organisation ${view.org + 1} · ${view.group_name} · ${round} · ${title}`;
-  $("phase-title").textContent = title + (session.round && session.phase !== "lobby" ? `, round ${session.round}` : "");
-  $("hint").textContent = hint;
+  setText("where", `Organisation ${view.org + 1} · ${view.group_name} · ${round} · ${title}`);
+  // #phase-head is a polite live region: written only when the phase changes, it is announced once
+  setText("phase-title", title + (session.round && session.phase !== "lobby" ? `, round ${session.round}` : ""));
+  setText("hint", hint);
   document.title = `${title} · Crossroads`;
   tick();
+}
+
+function setText(id, text) {
+  if ($(id).textContent !== text) $(id).textContent = text;
 }
 
 function tick() {
@@ -403,24 +462,52 @@ function clock(seconds) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
+/** Who acts on what the group says, most first: "Duty managers 20%". */
+function listeners(weights) {
+  return Object.entries(weights || {}).filter(([, w]) => w > 0).sort((a, b) => b[1] - a[1])
+    .map(([g, w]) => `${groupName(g)} ${percent(w)}`).join(", ") || "nobody";
+}
+
 function renderTalk() {
   const view = state.view;
   if (!view) return;
   const pattern = view.pattern;
   const targets = [view.group, ...pattern.talk_to];
   draw("channels", [pattern, view.groups], () => [
-    el("dt", {}, "Structure"), el("dd", {}, pattern.label),
+    el("dt", {}, "Structure"), el("dd", {}, pattern.label, pattern.earned ? ` (changed ${pattern.earned}× in play)` : ""),
     el("dt", {}, "You can talk to"), el("dd", {}, [groupName(view.group) + " (your group)", ...pattern.talk_to.map(groupName)].join(", ")),
+    el("dt", {}, "Acts on what you say"), el("dd", {}, listeners(pattern.heard_by)),
     el("dt", {}, "You hear from"), el("dd", {}, pattern.hear_from.map(groupName).join(", ") || "nobody outside your group"),
     el("dt", {}, "Closed to you"), el("dd", {}, pattern.closed_to.map(groupName).join(", ") || "none"),
   ], $("channels"));
   draw("to", targets, () => targets.map((g) => el("option", { value: g }, groupName(g) + (g === view.group ? " (your group)" : ""))), $("to"));
   draw("messages", [view.session.code, view.messages], () => state.messages.map(messageItem), $("messages"));
-  const open = TALK_PHASES.includes(view.session.phase);
-  $("say").disabled = !open;
-  $("say-button").disabled = !open;
-  $("say").placeholder = open ? "Say something to the group you pick" : "Talk opens in the talk phase";
+  const phase = view.session.phase;
+  if (TALK_PHASES.includes(phase)) talkOpen();
+  else talkClosed(CLOSED_TALK[phase] || "Talk is closed for now");
   scrollMessages();
+}
+
+function talkOpen() {
+  $("say").disabled = $("say-button").disabled = false;
+  $("say").placeholder = "Say something to the group you pick";
+}
+
+function talkClosed(why) {
+  $("say").disabled = $("say-button").disabled = true;
+  $("say").placeholder = why;
+}
+
+function sayError(text) { $("say-error").textContent = text; }
+
+function submitSay(event) {
+  event.preventDefault();
+  const text = $("say").value.trim();
+  if (!text) return;
+  // the text stays in the box until the server has taken it (or says why not)
+  if ([...state.pending.values()].some((m) => m.type === "say" && m.text === text)) return;
+  sayError("");
+  if (!send({ type: "say", to: $("to").value, text })) sayError("Not connected right now; your message is still in the box. Send it again once the connection is back.");
 }
 
 function messageItem(message) {
@@ -471,10 +558,12 @@ function renderBlocks() {
   if (phase === "talk") add("asked", [view.requests, view.group], askedOfUs);
   if (phase === "reveal") add("reveal", [view.changes, view.shifts, view.requests], reveal);
   if (["brief", "talk", "choose", "reveal", "timeout"].includes(phase)) add("metrics", [view.metrics, view.changes], metrics);
-  if (phase === "timeout") add("timeout", [view.prompts, state.you && state.you.answers, state.saved], timeout);
+  // the answers' boxes are drawn once per time-out (typing is never redrawn over); their states follow
+  if (phase === "timeout") add("timeout", [view.prompts, view.session.round], timeout);
   if (phase === "debrief" || phase === "ended") add("debrief", [view.debrief, view.metrics], debrief);
   const blocks = $("blocks");
   if (parts.length !== blocks.children.length || parts.some((p, i) => blocks.children[i] !== p)) blocks.replaceChildren(...parts);
+  if (phase === "timeout") updateAnswerStates();
 }
 
 function paragraphs(text) {
@@ -512,16 +601,26 @@ function ask() {
     const id = "ask-" + group;
     const mine = myRequest(group);
     const current = $(id) ? $(id).value : mine && mine.option;
-    const select = el("select", { id }, view.askable[group].map((o) => el("option", { value: o.id, selected: current === o.id }, o.label)));
+    // nothing is picked until the person picks: one tap must not ask for the first option
+    const select = el("select", { id, "aria-describedby": "ask-error-" + group }, el("option", { value: "", selected: !current }, "Choose what to ask…"),
+      view.askable[group].map((o) => el("option", { value: o.id, selected: current === o.id }, o.label)));
+    const error = el("p", { class: "error", id: "ask-error-" + group, role: "alert" });
+    select.addEventListener("change", () => { error.textContent = ""; });
     const form = el("form", { class: "ask", novalidate: true, onsubmit: (e) => {
       e.preventDefault();
+      if (!select.value) {
+        error.textContent = `Choose what to ask ${groupName(group)} for first.`;
+        return select.focus();
+      }
+      error.textContent = "";
       send({ type: "request", round: view.session.round, to: group, option: select.value });
     } },
     el("p", {}, el("label", { for: id }, `Ask ${groupName(group)} to`), select),
     el("p", { class: "actions" },
       el("button", { type: "submit", id: "ask-send-" + group }, mine ? "Change request" : "Ask"),
       mine ? el("button", { type: "button", class: "secondary", id: "ask-withdraw-" + group,
-        onclick: () => send({ type: "request", round: view.session.round, to: group, option: "" }) }, "Withdraw") : null));
+        onclick: () => send({ type: "request", round: view.session.round, to: group, option: "" }) }, "Withdraw") : null),
+    error);
     parts.push(form);
     if (mine) parts.push(el("p", { role: "status" }, `Your request to ${groupName(group)}: ${mine.label}`));
   }
@@ -605,24 +704,91 @@ function metrics() {
     el("tbody", {}, rows)))];
 }
 
+// Time-out answers are sent as they are typed, as the terminal app sends them: a second after
+// typing stops (at least every few seconds of steady typing), on leaving the box, with "Save
+// answer", and as the phase moves on (the server keeps an answer sent in the phase right after
+// a time-out for that time-out), so nothing typed is lost when the facilitator advances.
+const ANSWER_PAUSE = 1000;
+const LATE_ANSWER = "The time-out ended as you typed; your answer was sent all the same.";
+const ANSWER_AT_LEAST = 4000;
+
 function timeout() {
   const view = state.view;
+  if (state.answerRound !== view.session.round) {
+    for (const timer of state.answerTimers.values()) clearTimeout(timer);
+    for (const map of [state.answers, state.posted, state.acked, state.answerTimers, state.firstUnsent]) map.clear();
+    state.answerRound = view.session.round;
+  }
   const prompts = view.prompts || [];
   if (!prompts.length) return [el("p", {}, "No prompts for your group this time.")];
-  const answers = (state.you && state.you.answers) || {};
+  const recorded = (state.you && state.you.answers) || {};
   return prompts.map((prompt, i) => {
     const key = String(i);
-    const area = el("textarea", { id: "answer-" + i, maxLength: 2000, value: state.drafts.get(key) ?? answers[key] ?? "",
-      oninput: () => state.drafts.set(key, area.value) });
-    const saved = answers[key] !== undefined && !state.drafts.has(key);
+    const area = el("textarea", { id: "answer-" + i, maxLength: 2000, "aria-describedby": "answer-state-" + i,
+      value: state.answers.get(key) ?? recorded[key] ?? "", oninput: () => typed(i, area.value), onblur: () => sendAnswer(i) });
     return el("form", { class: "prompt", novalidate: true, onsubmit: (e) => {
       e.preventDefault();
-      send({ type: "answer", prompt: i, text: area.value });
+      sendAnswer(i);
     } },
     el("label", { for: "answer-" + i }, prompt), area,
     el("p", {}, el("button", { type: "submit", id: "save-" + i }, "Save answer"), " ",
-      el("span", { role: "status", class: saved ? "answer-saved" : "" }, saved ? "Saved." : "")));
+      el("span", { role: "status", id: "answer-state-" + i })));
   });
+}
+
+function typed(prompt, text) {
+  const key = String(prompt);
+  state.answers.set(key, text);
+  clearTimeout(state.answerTimers.get(key));
+  if (!state.firstUnsent.has(key)) state.firstUnsent.set(key, Date.now());
+  if (Date.now() - state.firstUnsent.get(key) >= ANSWER_AT_LEAST) sendAnswer(prompt);
+  else state.answerTimers.set(key, setTimeout(() => sendAnswer(prompt), ANSWER_PAUSE));
+  updateAnswerStates();
+}
+
+/** Send one answer if it changed since it was last sent; true when it went (or waits for the link). */
+function sendAnswer(prompt) {
+  const key = String(prompt);
+  clearTimeout(state.answerTimers.get(key));
+  state.answerTimers.delete(key);
+  state.firstUnsent.delete(key);
+  const text = state.answers.get(key);
+  if (text === undefined || text === state.posted.get(key)) return false;
+  if (!text.trim() && !state.posted.has(key)) return false;
+  state.posted.set(key, text);
+  send({ type: "answer", prompt, text });
+  updateAnswerStates();
+  return true;
+}
+
+function sendAnswers() {
+  let sent = false;
+  for (const key of state.answers.keys()) sent = sendAnswer(Number(key)) || sent;
+  return sent;
+}
+
+/** Each answer's state beside it: saved, on its way, or not sent yet. */
+function updateAnswerStates() {
+  const recorded = (state.you && state.you.answers) || {};
+  const prompts = (state.view && state.view.prompts) || [];
+  for (let i = 0; i < prompts.length; i++) {
+    const key = String(i);
+    const area = $("answer-" + i);
+    const status = $("answer-state-" + i);
+    if (!area || !status) continue;
+    // an answer the server has (after a reconnect, say) fills a box nobody has typed in
+    if (!state.answers.has(key) && recorded[key] !== undefined) {
+      area.value = recorded[key];
+      for (const map of [state.answers, state.posted, state.acked]) map.set(key, recorded[key]);
+    }
+    const text = state.answers.get(key) ?? "";
+    let line = "";
+    if (state.acked.get(key) === text) line = text.trim() ? "Saved." : "";
+    else if (state.posted.get(key) === text) line = "Saving…";
+    else if (text.trim() || state.acked.has(key)) line = "Not saved yet.";
+    status.className = line === "Saved." ? "answer-saved" : line ? "answer-unsaved" : "";
+    if (status.textContent !== line) status.textContent = line;
+  }
 }
 
 // -- the debrief ---------------------------------------------------------------------------
@@ -663,33 +829,66 @@ function table(caption, head, rows) {
 }
 
 function debrief() {
-  const view = state.view;
-  const d = view.debrief;
-  if (!d) return [el("p", {}, "The debrief is being prepared…")];
-  const orgName = (o) => `Organisation ${o.org + 1} (${o.pattern})`;
-  const parts = [el("h2", {}, "Where each organisation ended")];
-  parts.push(table("Start → end", ["Metric", ...d.orgs.map(orgName)], Object.entries(d.metrics).map(([name, m]) =>
-    [m.label, ...d.orgs.map((o) => `${Math.round(o.history.length ? o.history[0][name] : o.metrics[name])} → ${Math.round(o.metrics[name])}`)])));
-  for (const [name, m] of Object.entries(d.metrics)) {
-    parts.push(el("h2", {}, m.label));
-    const values = d.orgs.flatMap((o) => o.history.map((h) => h[name]));
-    const bounds = (view.metrics[name] && view.metrics[name].bounds) || [Math.min(...values), Math.max(...values)];
-    parts.push(lineChart(`${m.label} over the rounds`, d.orgs.map((o) => ({ label: orgName(o), values: o.history.map((h) => h[name]) })), bounds[0], bounds[1]));
-    parts.push(table(`${m.label}: change by lever`, ["Lever", ...d.orgs.map(orgName)], Object.keys(LEVERS).map((lever) =>
-      [LEVERS[lever], ...d.orgs.map((o) => signed((o.by_lever[name] || {})[lever] || 0))])));
+  const d = state.view.debrief;
+  const story = d && d.story;
+  if (!story) return [el("p", {}, "The debrief is being prepared…")];
+  // the story tells it in the deck's own names, as the terminal app and the projector tell it
+  const orgs = story.orgs;
+  const metrics = Object.entries(story.metrics);
+  const parts = [];
+  const withCf = orgs.filter((o) => o.counterfactuals.length);
+  if (withCf.length) {
+    parts.push(el("h2", {}, "What another structure would have done"),
+      el("p", {}, `Each cell reads ${story.legend.actual} / what the column's case would have given (the difference).`));
+    for (const o of withCf) {
+      parts.push(table(o.title, ["Metric", ...o.counterfactuals.map((c) => c.legend)], metrics.map(([name, m]) =>
+        [m.label, ...o.counterfactuals.map((c) => {
+          const cell = c.metrics[name];
+          return `${Math.round(cell.actual)} / ${Math.round(cell.alternative)} (${signed(cell.difference)})`;
+        })])));
+    }
   }
-  const cf = d.orgs.flatMap((o) => o.counterfactuals.map((c) => [`${orgName(o)}: ${c.description}`,
-    ...Object.keys(d.metrics).map((m) => `${Math.round(o.metrics[m])} vs ${Math.round(c.metrics[m])}`)]));
-  if (cf.length) parts.push(el("h2", {}, "Counterfactuals"), table("The same choices, another structure (played vs instead)", ["Instead", ...Object.values(d.metrics).map((m) => m.label)], cf));
-  parts.push(el("h2", {}, "Conversations"), el("ul", {}, d.orgs.map((o) => el("li", {}, `${orgName(o)}: `,
+  parts.push(el("h2", {}, "Where each organisation ended"),
+    table("Start → end", ["Metric", ...orgs.map((o) => o.title)], metrics.map(([name, m]) =>
+      [m.label, ...orgs.map((o) => `${Math.round(o.series[name][0])} → ${Math.round(o.series[name].at(-1))}`)])));
+  const rounds = Math.max(0, ...orgs.map((o) => o.rounds.length));
+  parts.push(el("h2", {}, "The structure of each organisation in each round"),
+    el("div", { class: "table-wrap" }, el("table", {},
+      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Round"), orgs.map((o) => el("th", { scope: "col" }, o.label)))),
+      el("tbody", {}, Array.from({ length: rounds }, (_, n) => el("tr", {}, el("th", { scope: "row" }, String(n + 1)), orgs.map((o) => {
+        const r = o.rounds[n];
+        if (!r) return el("td", {});
+        return el("td", {}, r.pattern_label, r.switched ? " (switched by the facilitator)" : "", r.earned.flatMap((text) => [el("br"), `+ ${text}`]));
+      })))))),
+    el("p", { class: "muted" }, "+ a change the players made; it holds from the next round on."));
+  for (const [name, m] of metrics) {
+    const title = `${m.label} over the rounds` + (m.better === "lower" ? " (lower is better)" : "");
+    const values = orgs.flatMap((o) => o.series[name]);
+    const [low, high] = m.bounds || [Math.min(...values), Math.max(...values)];
+    parts.push(el("h2", {}, m.label), lineChart(title, orgs.map((o) => ({ label: o.title, values: o.series[name] })), low, high),
+      table(`${m.label}: change by lever`, ["Lever", ...orgs.map((o) => o.label)], Object.entries(story.levers).map(([lever, label]) =>
+        [label, ...orgs.map((o) => signed((o.by_lever[name] || {})[lever] || 0))])));
+  }
+  parts.push(el("h2", {}, "Round by round: choices and requests"));
+  for (const o of orgs) {
+    parts.push(el("h3", {}, o.title), el("ol", { class: "timeline" }, o.rounds.map((r) => el("li", {},
+      el("strong", {}, `Round ${r.round}: ${r.card}`), ` (${r.pattern_label})`,
+      el("ul", {},
+        Object.entries(r.choices).map(([g, picks]) => el("li", {}, `${story.groups[g] || g} chose `, picks.map((c) => `${c.label} (${c.count})`).join("; "))),
+        r.requests.map((q) => el("li", {}, `${q.from_name} asked ${q.to_name} to “${q.label}”: granted by ${percent(q.granted)}`)),
+        r.injects.map((label) => el("li", {}, `Event: ${label}`)),
+        r.earned.map((text) => el("li", {}, `Structure changed: ${text}`)))))));
+  }
+  parts.push(el("h2", {}, "Conversations"), el("ul", {}, orgs.map((o) => el("li", {}, el("strong", {}, o.title), ": ",
     Object.entries(o.channels).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(", ") || "no messages",
     o.silent.length ? `; silent: ${o.silent.join(", ")}` : ""))));
-  if (d.answers && d.answers.length) {
-    parts.push(el("h2", {}, "Time-out answers"), el("ul", {}, d.answers.map((a) => el("li", {},
-      el("strong", {}, `${a.name} (${groupName(a.group)}, organisation ${a.org + 1}, round ${a.round})`), ": ",
-      ((d.prompts[a.group] || [])[a.prompt] ? `${d.prompts[a.group][a.prompt]} — ` : ""), a.text))));
-  }
-  if (d.questions && d.questions.length) parts.push(el("h2", {}, "Questions for the room"), el("ul", {}, d.questions.map((q) => el("li", {}, q))));
+  parts.push(el("h2", {}, "Time-out answers"), story.answers.length
+    ? el("ul", {}, story.answers.map((a) => el("li", {},
+      // a name only when the facilitator showed names
+      el("strong", {}, `${a.name ? a.name + ", " : ""}${a.group_name}, organisation ${a.org + 1}, round ${a.round}`), ": ",
+      a.prompt ? `${a.prompt} — ` : "", a.text)))
+    : el("p", { class: "muted" }, "No answers are shown yet: the facilitator picks which to show."));
+  if (story.questions.length) parts.push(el("h2", {}, "Questions for the room"), el("ul", {}, story.questions.map((q) => el("li", {}, q))));
   return parts;
 }
 
@@ -697,13 +896,8 @@ function debrief() {
 
 function start() {
   $("join-form").addEventListener("submit", submitJoin);
-  $("say-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    const text = $("say").value.trim();
-    if (!text) return;
-    send({ type: "say", to: $("to").value, text });
-    $("say").value = "";
-  });
+  $("say-form").addEventListener("submit", submitSay);
+  addEventListener("pagehide", () => sendAnswers());
   setInterval(tick, 1000);
   const seat = loadSeat();
   const code = codeFromAddress();
