@@ -173,7 +173,8 @@ class ParticipantApp(App[None]):
                 self.store.forget(self.url)
                 self.switch_screen(JoinScreen(self.url, self.code, self.player_name, notice=event.reason, device=self.store.device()))
             else:
-                self.notify(event.reason + (" Thank you for playing." if ended else ""), severity="information" if ended else "error", timeout=10)
+                text = event.reason + (" Thank you for playing." if ended else "")
+                self.notify(text, severity="information" if ended else "error", timeout=10)
 
     def _refresh(self) -> None:
         if self.view and isinstance(self.screen, PlayScreen):
