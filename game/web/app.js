@@ -513,7 +513,7 @@ function submitSay(event) {
 function messageItem(message) {
   const route = ` (${groupName(message.from)} → ${groupName(message.to)})`;
   let text = message.text;
-  if (message.request !== undefined) text = message.request ? `asks: ${message.label}` : "withdraws the request";
+  if (message.request !== undefined) text = message.request ? `asks: ${message.label}` : `withdraws the request: ${message.label || ""}`;
   // a request from a group nobody holds is its bot's: name the group
   return el("li", {}, el("strong", {}, message.name || groupName(message.from)), el("span", { class: "route" }, route), ": ", text);
 }
