@@ -191,7 +191,14 @@ async def join_session(url: str, code: str, name: str, timeout: float = 10.0, at
     join_id = secrets.token_urlsafe(24)
     for attempt in range(attempts):
         try:
-            return await _join_once(url, code, name, join_id, timeout, device)
+            try:
+                return await _join_once(url, code, name, join_id, timeout, device)
+            except RequestRefused as exc:
+                # a server older than this client does not know the device field: join without it
+                if device and exc.code == "bad_field" and 'unknown key "device"' in exc.message:
+                    device = ""
+                    return await _join_once(url, code, name, join_id, timeout)
+                raise
         except NotConnected:
             if attempt == attempts - 1:
                 raise

@@ -405,3 +405,31 @@ async def test_a_removed_person_stays_out_under_another_name_from_the_same_devic
         assert (await join_session(base(again), code, "Ana", device=device))["seat"]
     finally:
         await again.close()
+
+
+async def test_a_client_joins_a_server_older_than_its_device_field_without_it():
+    """A stand-in for a server from before the device field: it refuses the key as the strict
+    converter did, and the client joins again without it."""
+    from websockets.asyncio.server import serve
+
+    from game.client.link import join_session
+
+    joins: list[dict] = []
+
+    async def older(ws):
+        await ws.send(orjson.dumps({"type": "welcome", "protocol": 1}).decode())
+        async for frame in ws:
+            join = orjson.loads(frame)
+            joins.append(join)
+            if "device" in join:
+                error = 'join: device: unknown key "device"; allowed here: code, name, join_id'
+                await ws.send(orjson.dumps({"type": "error", "code": "bad_field", "message": error, "ref": join["id"]}).decode())
+            else:
+                await ws.send(orjson.dumps({"type": "joined", "seat": "p1", "token": "t", "ref": join["id"]}).decode())
+
+    async with serve(older, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        joined = await join_session(f"ws://127.0.0.1:{port}", "ABC234", "Ana", device="d" * 24)
+    assert joined["seat"] == "p1"
+    assert [("device" in j) for j in joins] == [True, False]
+    assert joins[0]["join_id"] == joins[1]["join_id"], "the same join, so a retry cannot make a second seat"

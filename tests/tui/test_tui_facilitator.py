@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from textual.widgets import DataTable, OptionList, Static
+from textual.widgets import DataTable, Label, OptionList, Static
 
 from game.client.seats import SeatStore
 from game.local.embedded import EmbeddedServer
@@ -208,6 +208,24 @@ async def test_hosting_again_after_the_end_starts_anew_and_says_how_to_see_the_o
         assert any(line.endswith(f"To see an ended session's debrief: crossroads debrief {data} --session {old}") for line in lines)
         assert not any(line.startswith("Resumed session") for line in lines)
         await pilot.press("ctrl+q")
+
+
+async def test_quitting_the_hosting_console_with_people_online_asks_first(tmp_path):
+    app = FacilitatorApp("", "", create={"deck": "interlodge", "seed": 1}, server=EmbeddedServer(tmp_path / "data"))
+    async with app.run_test(size=(150, 44)) as pilot:
+        await wait_for(pilot, lambda: app.view, what="the session")
+        ana = await join(app.server.url, app.view["session"]["code"], "Ana")
+        await wait_for(pilot, lambda: any(s["connected"] for o in app.view["orgs"] for s in o["seats"]), what="Ana online")
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm), what="the question")
+        assert "1 participant lose their connection" in widget_text(app.screen.query_one(Label))
+        await pilot.press("n")
+        await wait_for(pilot, lambda: not isinstance(app.screen, Confirm))
+        assert app.is_running and await ana.request({"type": "say", "to": "bottom", "text": "still here"})
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm), what="the question again")
+        await pilot.press("y")
+    assert app.return_code == 0
 
 
 async def test_five_apps_play_three_rounds_to_the_debrief(hub, tmp_path):

@@ -422,7 +422,22 @@ class FacilitatorApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(HELP))
 
+    @work(exclusive=True, group="quit")
     async def action_quit(self) -> None:
+        online = sum(1 for o in (self.view or {}).get("orgs", []) for s in o["seats"] if s["connected"])
+        running = self.view and self.view["session"]["phase"] != "ended"
+        if self.server is not None and running and online and not isinstance(self.screen, Confirm):
+            # this console is the server: quitting drops everyone, so ask first
+            people = "1 participant" if online == 1 else f"{online} participants"
+            question = (
+                f"Quit and stop the server? {people} lose their connection until you run the same host "
+                "command again; nothing is lost, the session resumes from its journal."
+            )
+            if not await self.push_screen_wait(Confirm(question)):
+                return
+        await self.close_and_exit()
+
+    async def close_and_exit(self) -> None:
         if self.link is not None:
             await self.link.stop()
         if self.server is not None:
