@@ -287,7 +287,7 @@ function handle(message) {
       if (leftTimeout && sendAnswers()) noticeFor(LATE_ANSWER, 8000);
       state.messages = [...(message.view.messages || [])];
       for (const item of message.view.notices || []) {
-        const landed = item.status === "landed" ? "It has landed." : "It lands when this round is resolved.";
+        const landed = item.status === "landed" ? "It has landed." : `It lands when round ${item.round} is resolved.`;
         tellOnce(`${item.id}/${item.status}`, `${item.label}. ${item.text || ""} ${landed}`);
       }
       renderAll();

@@ -602,10 +602,15 @@ def test_an_inject_is_previewed_for_the_facilitator_and_told_to_the_organisation
     assert told == ([inject.group] if inject.group else ["top", "middle", "bottom", "customer"])
     assert all(group_view(session, 0, g)["notices"] == [] for g in ("top", "middle", "bottom", "customer")), "org 1 is untouched"
     notice = group_view(session, 1, told[0])["notices"][0]
-    assert (notice["label"], notice["status"]) == (inject.label, "pending")
+    assert (notice["label"], notice["status"], notice["round"]) == (inject.label, "pending", 1)
     for _ in range(3):
         run(session, FACILITATOR, Advance())
     assert session.phase == "reveal" and group_view(session, 1, told[0])["notices"][0]["status"] == "landed"
+    # fired at the reveal or in a time-out, it waits for the next round's resolution, and says so
+    run(session, FACILITATOR, CallTimeout())
+    run(session, FACILITATOR, Inject(inject.id, 1))
+    pending = [n for n in group_view(session, 1, told[0])["notices"] if n["status"] == "pending"]
+    assert [n["round"] for n in pending] == [2]
 
 
 def finished(patterns=("silos", "desk_voice")) -> Session:

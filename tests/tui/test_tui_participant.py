@@ -10,7 +10,7 @@ from game.client.seats import SeatStore
 from game.local.demo import DemoHost
 from game.tui.participant.app import ParticipantApp
 from game.tui.participant.messages import Chosen
-from game.tui.participant.panes import ChoosePane, Conversation
+from game.tui.participant.panes import ChoosePane, Conversation, TimeoutPane
 from game.tui.participant.screens import JoinScreen, PlayScreen, RequestPicker
 from game.tui.participant.status import PhaseBar
 from game.tui.shared.help import HelpScreen
@@ -434,8 +434,11 @@ async def test_an_answer_typed_as_the_facilitator_moves_on_still_arrives(hub, tm
     app, player = await seat_in(fac, hub, tmp_path, code, "Ana", "bottom")
     async with app.run_test(size=(120, 40)) as pilot:
         await into_timeout(pilot, fac, hub)
+        # the draft is not sent as typing settles (however slow the machine): only the end sends it
+        pane = app.screen.query_one(TimeoutPane)
+        pane.settle = pane.steady = 3600
         await pilot.press(*"Nobody asked us")
-        await advance(fac, hub, "brief")  # at once: the draft has not been sent yet
+        await advance(fac, hub, "brief")
         assert (player.seat, 1, 0) not in hub.session.answers
         await wait_for(pilot, lambda: (player.seat, 1, 0) in hub.session.answers, what="the draft sent as the time-out ended")
         assert hub.session.answers[(player.seat, 1, 0)]["text"] == "Nobody asked us"
@@ -549,7 +552,7 @@ async def test_a_landed_inject_and_a_seat_handed_to_a_bot_are_told_once(hub, tmp
         assert (await fac.request({"type": "inject", "inject": inject.id}))["type"] == "ack"
         await wait_for(pilot, lambda: f"{inject.id}/pending" in app.told, what="the inject's notice", detail=lambda: app.told)
         notice = app.view["notices"][0]
-        assert notice_text(notice).startswith(inject.label) and "lands when this round is resolved" in notice_text(notice)
+        assert notice_text(notice).startswith(inject.label) and "lands when round 1 is resolved" in notice_text(notice)
         await advance(fac, hub, "talk")
         await advance(fac, hub, "choose")
         assert (await fac.request({"type": "botify", "seat": player.seat}))["type"] == "ack"

@@ -93,6 +93,8 @@ def notices(session: Session, org_index: int, group: str | None) -> list[dict[st
         if inject is None or (group is not None and inject.group and inject.group != group):
             continue
         landed = resolved and n < len(org.log[-1].injects)
+        # the round whose resolution it changes: fired after a round was resolved, it waits for the next
+        lands = session.round if landed or not resolved else session.round + 1
         out.append(
             {
                 "kind": "inject",
@@ -100,7 +102,8 @@ def notices(session: Session, org_index: int, group: str | None) -> list[dict[st
                 "label": inject.label,
                 "text": inject.text,
                 "group": inject.group,
-                "status": "landed" if landed else "pending",  # pending: it applies when this round is resolved
+                "status": "landed" if landed else "pending",  # pending: it applies when round `round` is resolved
+                "round": lands,
             }
         )
     return out

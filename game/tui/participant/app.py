@@ -34,7 +34,10 @@ HELP = Path(__file__).resolve().parent / "help.md"
 
 def notice_text(notice: dict[str, Any]) -> str:
     """What an inject notice says to the room: that it landed, or that it will."""
-    when = "It has landed" if notice.get("status") == "landed" else "It lands when this round is resolved"
+    if notice.get("status") == "landed":
+        when = "It has landed"
+    else:
+        when = f"It lands when round {notice['round']} is resolved" if notice.get("round") else "It lands when this round is resolved"
     text = f"{notice.get('label', '')}. {notice.get('text', '')}".strip(". ")
     return f"{text}. {when}."
 

@@ -241,6 +241,8 @@ class TimeoutPane(VerticalScroll):
     when the facilitator moves on."""
 
     BINDINGS = [Binding("ctrl+s", "send_all", "Send answers", priority=True)]
+    settle = 0.5  # seconds after the last keystroke before a draft is sent
+    steady = 2.0  # seconds of steady typing after which the draft is sent all the same
     view: reactive[dict[str, Any]] = reactive(dict, always_update=True)
     saved: reactive[dict[str, str]] = reactive(dict, always_update=True)
 
@@ -335,7 +337,7 @@ class TimeoutPane(VerticalScroll):
         """Send each draft half a second after typing stops, and every two seconds of steady typing."""
         now = time.monotonic()
         for index, (first, last) in list(self.dirty.items()):
-            if now - last >= 0.5 or now - first >= 2.0:
+            if now - last >= self.settle or now - first >= self.steady:
                 self._send(index)
 
     def action_send_all(self) -> None:
