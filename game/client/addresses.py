@@ -48,3 +48,21 @@ def join_addresses() -> list[str]:
         if not (parsed.is_loopback or parsed.is_link_local or parsed.is_unspecified):
             out.append(address)
     return out
+
+
+async def reachable(hosts: list[str], port: int, timeout: float = 0.5) -> list[str]:
+    """The hosts on which something accepts a connection on ``port``, in the given order: the
+    addresses of this machine that a server here actually listens on (one bound to 127.0.0.1
+    answers on none of the network addresses)."""
+    import asyncio
+
+    async def answers(host: str) -> bool:
+        try:
+            _reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+        except (OSError, TimeoutError):
+            return False
+        writer.close()
+        return True
+
+    found = await asyncio.gather(*(answers(h) for h in hosts))
+    return [h for h, ok in zip(hosts, found, strict=True) if ok]

@@ -21,7 +21,7 @@ from game.tui.projector.app import ProjectorApp, RoomScreen, StoryScreen, room_j
 from game.tui.shared.story import MetricChart, StoryView
 from tests.server.test_server import base
 from tests.tuihelp import plain, screen_text, wait_for, widget_text
-from tests.wsclient import join
+from tests.wsclient import facilitator, join
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 UNTIMED = str(Path(__file__).resolve().parent.parent / "decks" / "untimed.toml")
@@ -87,8 +87,26 @@ def test_the_join_line_names_the_network_address_when_the_url_is_loopback():
     assert room_join_line("ws://10.0.0.9:9000", "ABCDEF", ["192.0.2.2"]) == ["crossroads join 10.0.0.9:9000 --code ABCDEF"]
 
 
+async def test_the_room_is_offered_only_addresses_the_server_answers_on(hub):
+    from game.client.addresses import reachable
+
+    # the hub listens on 127.0.0.1 alone: 127.0.0.2, another address of this machine, refuses
+    assert await reachable(["127.0.0.2", "127.0.0.1"], hub.port) == ["127.0.0.1"]
+    fac = await facilitator(base(hub), hub.secret)
+    assert (await fac.request({"type": "create_session", "deck_toml": Path(UNTIMED).read_text()}))["type"] == "ack"
+    screen = ProjectorApp(base(hub), hub.projector_token)  # the addresses as a facilitator's machine has them
+    async with screen.run_test(size=(120, 40)) as pilot:
+        checking = lambda: [w for w in screen.workers if w.group == "addresses" and not w.is_finished]  # noqa: E731
+        await wait_for(pilot, lambda: screen.view and not checking(), timeout=10, what="the addresses checked")
+        await wait_for(pilot, lambda: "crossroads join" in screen_text(screen), what="the join line")
+        shown = [line.split()[2] for line in screen_text(screen).splitlines() if line.strip().startswith("crossroads join")]
+        assert shown, screen_text(screen)
+        for address in shown:
+            host, port = address.rsplit(":", 1)
+            assert await reachable([host], int(port)) == [host], f"the room is told {address}, where nothing answers"
+
+
 async def test_the_projector_shows_the_room_then_pages_the_debrief(hub):
-    from tests.wsclient import facilitator
 
     fac = await facilitator(base(hub), hub.secret)
     ack = await fac.request({"type": "create_session", "deck_toml": Path(UNTIMED).read_text(), "orgs": 2})
@@ -130,7 +148,6 @@ def projector_on(tmp_path, phase_steps: int):
         server = pilot.app.server_for_test
         await server.start()
         hub = server.hub
-        from tests.wsclient import facilitator
 
         fac = await facilitator(base(hub), hub.secret)
         await fac.request({"type": "create_session", "deck_toml": Path(UNTIMED).read_text(), "orgs": 2, "seed": 1})

@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
-from game.client.addresses import join_addresses
+from game.client.addresses import join_addresses, reachable
 from game.client.link import Link, normalise_url
 from game.tui.shared.bigtext import big
 from game.tui.shared.messages import ConnectionChanged, ServerMessage
@@ -135,6 +135,22 @@ class ProjectorApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(RoomScreen())
         self.run_link()
+        host, port = self.server_host_port()
+        if self.addresses is None and not self.join and (host.startswith("127.") or host in ("localhost", "::1")):
+            self.addresses = []  # the loopback address until the network ones are checked
+            self.find_room_addresses(port)
+
+    def server_host_port(self) -> tuple[str, int]:
+        parts = urlsplit(normalise_url(self.url))
+        return parts.hostname or "", parts.port or 8765
+
+    @work(exclusive=True, group="addresses")
+    async def find_room_addresses(self, port: int) -> None:
+        """Offer the room only the network addresses the server answers on: a server bound to
+        127.0.0.1 is not reachable from the room, whatever this machine's addresses are."""
+        self.addresses = await reachable(join_addresses(), port)
+        if self.view:
+            self.show(self.view)
 
     @work(exclusive=True, group="link")
     async def run_link(self) -> None:
