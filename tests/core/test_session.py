@@ -54,6 +54,7 @@ from game.core.session import (
     group_view,
     iter_group_views,
     personal,
+    projector_view,
     replay,
     token_hash,
 )
@@ -702,3 +703,13 @@ def test_a_withdrawn_request_stays_in_the_conversation_but_is_not_counted_as_tal
     assert last["request"] == "" and last["label"] == session.option_label(org.card, "middle", option)
     assert org.said == said, "a withdrawal is not a message along the channel"
     assert facilitator_view(session)["orgs"][asker.org]["messages"] == 1
+
+
+def test_the_projector_counts_a_seat_a_bot_plays_for_now_as_joined():
+    session = session_in("choose")
+    joined = projector_view(session)["joined"]
+    seat = with_options(session)
+    run(session, FACILITATOR, Botify(seat))
+    assert projector_view(session)["joined"] == joined, "the person is still in the room"
+    run(session, FACILITATOR, Kick(seat))
+    assert projector_view(session)["joined"] == joined - 1

@@ -130,7 +130,7 @@ def projector_view(session: Session) -> dict[str, Any]:
     joined, chosen and answered, and each organisation's pattern; after the last round, the
     story. Never a participant's name, a message or a metric before the debrief."""
     ended = session.phase in ("debrief", "ended")
-    seats = [s for s in session.active_seats() if not s.bot]
+    seats = session.active_seats()  # a seat a bot plays for now still has its person in the room
     chosen = [progress(session, org.index) for org in session.orgs]
     view: dict[str, Any] = {
         "session": {
