@@ -58,12 +58,13 @@ def demo(deck: str, seed: int, as_text: bool, pattern: str, strategy: str) -> No
 def join(url: str, code: str, name: str) -> None:
     """Join a session at URL (such as 192.168.1.20:8765) as a participant.
 
+    With --code and --name it joins at once; otherwise it asks for what is missing.
     Remembers the last server and name; the seat token is kept in your user data folder,
     so running the command again goes straight back to your seat.
     """
     from game.tui.participant.app import ParticipantApp
 
-    ParticipantApp(url, code, name).run()
+    ParticipantApp(url, code, name, join_now=bool(code and name)).run()
 
 
 def default_data_dir() -> str:

@@ -577,3 +577,10 @@ async def test_the_end_of_the_session_reads_as_an_end_not_a_fault(hub, tmp_path)
         await wait_for(pilot, lambda: bar.connection[0] == "ended", what="the end in the status bar")
         assert "session ended" in widget_text(app.screen.query_one("#connection", Static))
         assert isinstance(app.screen, PlayScreen), "the screen stays, to read"
+
+
+async def test_with_the_code_and_name_given_the_app_joins_without_a_keypress(hub, tmp_path):
+    fac, code = await new_session(hub)
+    app = ParticipantApp(base(hub), code, "Ana", store=SeatStore(tmp_path / "store"), join_now=True)
+    async with app.run_test(size=(110, 34)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, PlayScreen) and app.you.get("name") == "Ana", what="joined at once")

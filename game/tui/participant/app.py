@@ -64,8 +64,10 @@ class ParticipantApp(App[None]):
         store: SeatStore | None = None,
         token: str = "",
         local: LocalGame | None = None,
+        join_now: bool = False,
     ) -> None:
         super().__init__()
+        self.join_now = join_now  # the code and name came with the command: join without a keypress
         self.store = store or SeatStore()
         last_url, last_name = self.store.last()
         self.url, self.code, self.player_name = url or last_url, code, name or last_name
@@ -94,7 +96,8 @@ class ParticipantApp(App[None]):
         elif seat and (not self.code or seat.get("code", "").upper() == self.code.upper()):
             self.play(self.url, seat["token"])
         else:
-            self.push_screen(JoinScreen(self.url, self.code, self.player_name, device=self.store.device()))
+            join_now = self.join_now and bool(self.url and self.code and self.player_name)
+            self.push_screen(JoinScreen(self.url, self.code, self.player_name, device=self.store.device(), join_now=join_now))
 
     def play(self, url: str, token: str) -> None:
         """Open the seat connection and show the play screen."""

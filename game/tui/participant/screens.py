@@ -32,8 +32,9 @@ class JoinScreen(Screen[None]):
 
     BINDINGS = [Binding("f1,question_mark", "app.help", "Help", show=True)]
 
-    def __init__(self, url: str = "", code: str = "", name: str = "", notice: str = "", device: str = "") -> None:
+    def __init__(self, url: str = "", code: str = "", name: str = "", notice: str = "", device: str = "", join_now: bool = False) -> None:
         super().__init__()
+        self.join_now = join_now
         self.url, self.code, self.player_name, self.notice = url, code, name, notice
         self.device = device  # this machine's id, sent with the join
 
@@ -64,6 +65,8 @@ class JoinScreen(Screen[None]):
                 break
         else:
             self.query_one("#join", Button).focus()
+            if self.join_now:
+                self.submit()
 
     @on(Input.Submitted)
     def next_field(self, event: Input.Submitted) -> None:
