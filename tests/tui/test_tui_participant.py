@@ -192,6 +192,11 @@ async def test_every_phase_has_its_screen(hub, tmp_path):
         await fac.request({"type": "show_answers", "answers": [f"{seat}/1/0"]})
         await wait_for(pilot, lambda: "We paid guests to go away." in static_text(app, "#debrief-text"), what="the answer shown")
         assert not app.screen.query_one(Conversation).display
+        # the debrief scrolls with the keys at once, with no Tab first
+        scroll = app.screen.query_one("#debrief")
+        assert scroll.has_focus and scroll.max_scroll_y > 0
+        await pilot.press("pagedown")
+        await wait_for(pilot, lambda: scroll.scroll_y > 0, what="scrolled by PgDn")
 
 
 async def test_help_opens_on_f1_and_question_mark(hub, tmp_path):

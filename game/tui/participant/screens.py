@@ -340,6 +340,8 @@ class PlayScreen(Screen[None]):
         self.query_one(PhaseBar).view = view
         conversation = self.query_one("#conversation", Conversation)
         conversation.display = phase not in ("debrief", "ended")
+        if changed and pane == "debrief":
+            self.query_one("#debrief").focus()  # the arrows and PgUp/PgDn scroll it at once
         conversation.view = view
         hint = HINTS.get(phase, "")
         if self.can_advance and phase in ("lobby", "brief", "talk", "reveal", "timeout"):
