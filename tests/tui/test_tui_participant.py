@@ -589,3 +589,29 @@ async def test_with_the_code_and_name_given_the_app_joins_without_a_keypress(hub
     app = ParticipantApp(base(hub), code, "Ana", store=SeatStore(tmp_path / "store"), join_now=True)
     async with app.run_test(size=(110, 34)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, PlayScreen) and app.you.get("name") == "Ana", what="joined at once")
+
+
+async def test_up_and_down_in_the_message_box_change_whom_it_goes_to(hub, tmp_path):
+    from game.tui.participant.panes import ChannelPicker
+
+    fac, code = await requests_session(hub)
+    app, player = await seat_in(fac, hub, tmp_path, code, "Ana", "bottom")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.view.get("group") == "bottom")
+        await fac.request({"type": "start"})
+        await advance(fac, hub, "talk")
+        await wait_for(pilot, lambda: app.view["session"]["phase"] == "talk")
+        picker = app.screen.query_one(ChannelPicker)
+        say = app.screen.query_one("#say", Input)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: say.has_focus, what="the message box")
+        assert picker.value == "bottom" and "↑↓ whom" in say.placeholder
+        await pilot.press("down")
+        assert picker.value == picker.targets[1] != "bottom" and say.has_focus
+        await pilot.press(*"the lock in 412", "enter")
+        org = hub.session.orgs[0]
+        await wait_for(pilot, lambda: any(m["text"] == "the lock in 412" for m in org.messages), what="sent")
+        sent = next(m for m in org.messages if m["text"] == "the lock in 412")
+        assert (sent["from"], sent["to"]) == ("bottom", picker.targets[1])
+        await pilot.press("up")
+        assert picker.value == "bottom"

@@ -108,6 +108,13 @@ class Conversation(Vertical):
         self.query_one(ChannelPicker).targets = [view["group"], *view["pattern"]["talk_to"]]
         self.refresh_placeholder()
 
+    def on_key(self, event: events.Key) -> None:
+        """↑ and ↓ in the message box change whom it goes to, without leaving the box."""
+        if event.key in ("up", "down") and self.query_one("#say", Input).has_focus:
+            self.query_one(ChannelPicker).action_move(-1 if event.key == "up" else 1)
+            event.stop()
+            event.prevent_default()
+
     @on(ChannelPicker.Changed)
     def refresh_placeholder(self) -> None:
         if not self.view:
@@ -118,7 +125,13 @@ class Conversation(Vertical):
         say = self.query_one("#say", Input)
         short = "your group" if to == own else SHORT_GROUPS.get(to, to)
         if self.view["session"]["phase"] in SAY_PHASES:
-            candidates = [f"Message {who} (Enter to send)", f"Message {short} (Enter to send)", f"{capitalised(short)}: Enter sends"]
+            candidates = [
+                f"Message {who} (Enter sends, ↑↓ whom)",
+                f"Message {short} (Enter sends, ↑↓ whom)",
+                f"{capitalised(short)}: Enter sends, ↑↓ whom",
+                f"{capitalised(short)} (↑↓ whom)",
+                f"{capitalised(short)}: Enter sends",
+            ]
         else:
             candidates = [f"Draft for {who} (send in talk)", f"Draft for {short} (send in talk)", f"{capitalised(short)}: send in talk"]
         room = (self.size.width or 1000) - 6  # the panel's padding, the box's border and padding
