@@ -214,3 +214,10 @@ def archive(session: Any, summary: dict[str, Any]) -> dict[str, Any]:
     told["shifts"] = [dict(s, org=o["org"]) for o in summary["orgs"] for s in o["shifts"]]
     told["answers_shown_with_names"] = shown["names"]
     return told
+
+
+def granted_words(share: float) -> str:
+    """How much of the asked group granted a request, in words for all or none."""
+    if share >= 1:
+        return "granted"
+    return "not granted" if share <= 0 else f"granted by {share:.0%} of them"

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from game.core.story import granted_words
 from game.report.charts import metric_chart
 
 # Files that hold participants' words (names, messages, answers): readable by their owner only
@@ -243,7 +244,7 @@ def markdown(told: dict[str, Any], code: str = "") -> str:
                 chose = "; ".join(f"{c['label']} ({c['count']})" for c in picks)
                 lines.append(f"- {told['groups'][g]} chose: {chose}")
             for q in r["requests"]:
-                lines.append(f'- {q["from_name"]} asked {q["to_name"]} to "{q["label"]}": granted by {q["granted"]:.0%}')
+                lines.append(f'- {q["from_name"]} asked {q["to_name"]} to "{q["label"]}": {granted_words(q["granted"])}')
             for label in r["injects"]:
                 lines.append(f"- Event: {label}")
             for text in r["earned"]:

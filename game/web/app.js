@@ -413,6 +413,7 @@ function groupName(group) { return (state.view && state.view.groups[group]) || g
 function fixed(value) { return Number(value).toFixed(1); }
 function signed(value) { return Math.abs(value) < 0.05 ? "0.0" : (value > 0 ? "+" : "") + Number(value).toFixed(1); }
 function percent(share) { return Math.round(share * 100) + "%"; }
+function grantedWords(share) { return share >= 1 ? "granted" : share <= 0 ? "not granted" : `granted by ${percent(share)} of them`; }
 
 function renderAll() {
   renderStatus();
@@ -629,7 +630,7 @@ function ask() {
 
 function requestLine(r) {
   const who = r.names && r.names.length ? ` (${r.names.join(", ")})` : "";
-  const granted = r.granted !== undefined ? ` — granted by ${percent(r.granted)} of them` : "";
+  const granted = r.granted !== undefined ? ` — ${grantedWords(r.granted)}` : "";
   return `${groupName(r.from)}${who} asked ${groupName(r.to)}: ${r.label}${granted}`;
 }
 
@@ -875,7 +876,7 @@ function debrief() {
       el("strong", {}, `Round ${r.round}: ${r.card}`), ` (${r.pattern_label})`,
       el("ul", {},
         Object.entries(r.choices).map(([g, picks]) => el("li", {}, `${story.groups[g] || g} chose `, picks.map((c) => `${c.label} (${c.count})`).join("; "))),
-        r.requests.map((q) => el("li", {}, `${q.from_name} asked ${q.to_name} to “${q.label}”: granted by ${percent(q.granted)}`)),
+        r.requests.map((q) => el("li", {}, `${q.from_name} asked ${q.to_name} to “${q.label}”: ${grantedWords(q.granted)}`)),
         r.injects.map((label) => el("li", {}, `Event: ${label}`)),
         r.earned.map((text) => el("li", {}, `Structure changed: ${text}`)))))));
   }

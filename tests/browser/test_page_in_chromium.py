@@ -247,7 +247,7 @@ async def test_a_whole_round_in_the_browser_beside_a_terminal_participant(hub, b
     await page.wait_for_selector("#block-reveal")
     reveal = await page.text_content("#block-reveal")
     assert "What changed, and why" in reveal
-    assert "asked Duty managers: Call maintenance back in for room 412 — granted by 100% of them" in reveal
+    assert "asked Duty managers: Call maintenance back in for room 412 — granted" in reveal
     assert await page.locator("#block-reveal li").count() >= 2
     assert await page.get_attribute("#say", "placeholder") == "Talk is closed during the reveal"
     # one option of theirs made three changes (a channel opened, two groups listen more)

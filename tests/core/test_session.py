@@ -598,6 +598,8 @@ def test_an_inject_is_previewed_for_the_facilitator_and_told_to_the_organisation
     inject = DECK.injects[0]
     preview = next(p for p in facilitator_view(session)["inject_previews"] if p["id"] == inject.id)
     assert preview["label"] == inject.label and preview["effects"], "the facilitator reads what it does before firing"
+    conditional = next(p for p in facilitator_view(session)["inject_previews"] if p["id"] == "mystery-guest")
+    assert conditional["effects"] == ["Guest satisfaction: -2 if Open room faults > 30, else 2"], "in the deck's words"
     run(session, FACILITATOR, Inject(inject.id, 1))
     told = [g for g in ("top", "middle", "bottom", "customer") if group_view(session, 1, g)["notices"]]
     assert told == ([inject.group] if inject.group else ["top", "middle", "bottom", "customer"])

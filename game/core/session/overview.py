@@ -3,6 +3,7 @@ for the projector, counts and labels, and never a name, a message or a metric be
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from game.core.deck import GROUPS
@@ -107,13 +108,21 @@ def answered(session: Session) -> dict[str, int]:
     return {"answered": sum(1 for s in seats if s.id in done), "of": len(seats)}
 
 
+def readable(session: Session, expression: str) -> str:
+    """A deck expression with metric names in the deck's words ("faults > 30" reads
+    "Open room faults > 30"), for a facilitator rather than a deck author."""
+    names = {m: session.deck.metrics[m].label for m in session.deck.metrics}
+    words = re.sub(r"\b[a-z_][a-z0-9_]*\b", lambda found: names.get(found.group(0), found.group(0)), expression)
+    return re.sub(r" else ", ", else ", words)
+
+
 def inject_preview(session: Session, inject_id: str) -> dict[str, Any]:
     """What an inject does, for the facilitator to read before firing it."""
     inject = next(i for i in session.deck.injects if i.id == inject_id)
     effects = []
     for metric, amount in inject.effects.items():
         label = session.deck.metrics[metric].label if metric in session.deck.metrics else metric
-        effects.append(f"{label} {amount:+g}" if isinstance(amount, int | float) else f"{label}: {amount}")
+        effects.append(f"{label} {amount:+g}" if isinstance(amount, int | float) else f"{label}: {readable(session, str(amount))}")
     return {
         "id": inject.id,
         "label": inject.label,

@@ -22,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from game.core.story import granted_words
 from game.tui.shared.text import LEVER_STYLES, bar, literal, signed
 
 # Section = (title, renderable) or (title, "chart:METRIC")
@@ -183,7 +184,7 @@ def timeline(story: dict[str, Any]) -> RenderableType:
                         " to “",
                         literal(q["label"]),
                         "”: ",
-                        (f"granted by {q['granted']:.0%}", "green" if q["granted"] >= 0.5 else "red"),
+                        (granted_words(q["granted"]), "green" if q["granted"] >= 0.5 else "red"),
                     )
                 )
             for label in r["injects"]:
