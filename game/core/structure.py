@@ -59,7 +59,7 @@ def describe_shift(shift: Shift, groups: Mapping[str, str], metrics: Mapping[str
     """A structural change as a sentence, in the deck's names for ``groups`` and ``metrics``."""
     a, b = shift.subject
     if shift.kind in ("open", "close"):
-        return f"{groups[a]} -> {groups[b]}: the channel {'opens' if shift.kind == 'open' else 'closes'}"
+        return f"{groups[a]} → {groups[b]}: the channel {'opens' if shift.kind == 'open' else 'closes'}"
     if shift.kind == "listens":
         return f"{groups[a]} listen to {groups[b]} {'more' if shift.amount > 0 else 'less'} ({shift.amount:+.2f})"
     return f"{groups[a]} {'now see' if shift.kind == 'show' else 'no longer see'} {metrics[b]}"

@@ -69,8 +69,13 @@ def decide_say(session: Session, actor: Actor, command: Say, now: float) -> list
         raise Refused("bad_field", f"to must be one of {', '.join(GROUPS)}")
     org = session.orgs[seat.org]
     if to != seat.group and session.phase != "debrief" and (seat.group, to) not in org.state.structure.open:
-        raise Refused("channel_closed", f"the channel {seat.group} -> {to} is closed in your organisation's structure")
+        raise Refused("channel_closed", closed_channel(session, seat.group, to))
     return reclaimed(seat, [MessageSent(seat.id, seat.org, seat.group, to, text, session.round, now, seat.name)])
+
+
+def closed_channel(session: Session, sender: str, to: str) -> str:
+    groups = session.deck.groups
+    return f"the channel {groups[sender].name} → {groups[to].name} is closed in your organisation's structure"
 
 
 def decide_request(session: Session, actor: Actor, command: Request, now: float) -> list[Event]:
@@ -82,7 +87,7 @@ def decide_request(session: Session, actor: Actor, command: Request, now: float)
         raise Refused("bad_field", f"to must be another group: one of {others}")
     org = session.orgs[seat.org]
     if (seat.group, command.to) not in org.state.structure.open:
-        raise Refused("channel_closed", f"the channel {seat.group} -> {command.to} is closed in your organisation's structure")
+        raise Refused("channel_closed", closed_channel(session, seat.group, command.to))
     if command.option:
         offered = session.book.options.get((org.card, command.to), {})
         if command.option not in offered:
