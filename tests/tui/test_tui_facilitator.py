@@ -79,6 +79,8 @@ async def test_the_console_runs_a_session_from_its_keys(hub, tmp_path):
         await wait_for(pilot, lambda: hub.session.phase == "choose")
         await pilot.press("b")
         await wait_for(pilot, lambda: all(s.bot for s in hub.session.seats.values()), what="stalled seats to bots")
+        # the chart says that the people not counted in "chosen" are played by bots for now
+        await wait_for(pilot, lambda: "played by bots for now" in console_text(app, "#chart"), what="bots counted in the chart")
         await pilot.press("n")
         await wait_for(pilot, lambda: hub.session.phase == "reveal")
 

@@ -248,6 +248,7 @@ class ConsoleScreen(Screen[None]):
         blocks = []
         for org in view["orgs"]:
             progress = org["progress"]
+            bots = sum(1 for s in org["seats"] if s["bot"])
             table = Table(
                 box=None,
                 expand=True,
@@ -259,6 +260,7 @@ class ConsoleScreen(Screen[None]):
                     "  ",
                     literal(view["patterns"].get(org["pattern"], org["pattern"]), "cyan"),
                     f"  ·  {progress['chosen']}/{progress['of']} chosen",
+                    (f", {bots} played by bots for now" if bots else "", "yellow"),
                 ),
             )
             table.add_column("metric", ratio=3, no_wrap=True, overflow="ellipsis")
