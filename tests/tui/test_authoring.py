@@ -51,7 +51,10 @@ async def test_playtest_starts_at_a_round_and_reloads_on_save(tmp_path, monkeypa
         good = path.read_text()
         path.write_text(good.replace("effects = { satisfaction = 3, engagement = 1 }", "effects = { satisfction = 3, engagement = 1 }"))
         os.utime(path, (1, 1))
-        await wait_for(pilot, lambda: isinstance(app.screen, DeckProblemsScreen), timeout=10, what="problems shown")
+        # the screen and its list, composed (a busy machine shows the screen a moment before its parts)
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, DeckProblemsScreen) and app.screen.query("#problems"), timeout=10, what="problems shown"
+        )
         problems = " ".join(widget_text(app.screen.query_one("#problems"), width=400).split())
         assert 'unknown metric "satisfction" (did you mean "satisfaction"?)' in problems
         assert f"{path}:" in problems

@@ -53,7 +53,7 @@ def debrief_app(tmp_path) -> DebriefApp:
 async def test_the_read_only_debrief_tells_the_story_and_exports_it(tmp_path):
     app = debrief_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, DebriefScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, DebriefScreen) and app.screen.query(StoryView))
         story = app.screen.query_one(StoryView)
         titles = story.section_titles()
         assert titles[0] == "What another structure would have done", "the counterfactual first"
@@ -127,7 +127,7 @@ async def test_the_projector_shows_the_room_then_pages_the_debrief(hub):
         await wait_for(pilot, lambda: "0 of 4 have chosen" in screen_text(screen), what="progress")
         while hub.session.phase != "debrief":
             await fac.request({"type": "advance"})
-        await wait_for(pilot, lambda: isinstance(screen.screen, StoryScreen), what="the story")
+        await wait_for(pilot, lambda: isinstance(screen.screen, StoryScreen) and screen.screen.query(StoryView), what="the story")
         story = screen.screen.query_one(StoryView)
         await pilot.pause(0.2)
         assert story.page == 0 and "What another structure would have done" in screen_text(screen)
@@ -254,7 +254,9 @@ async def test_the_console_shows_choices_explanations_answers_and_aims_injects(t
         await pilot.press("i")
         await wait_for(pilot, lambda: isinstance(app.screen, Pick))
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, Pick) and "which organisation" in app.screen.title_text)
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, Pick) and "which organisation" in app.screen.title_text and app.screen.query("#pick")
+        )
         app.screen.query_one("#pick", OptionList).highlighted = 2  # organisation 2
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
@@ -305,7 +307,7 @@ async def test_the_console_shows_choices_explanations_answers_and_aims_injects(t
         roster.move_cursor(row=3)
         seat = roster.coordinate_to_cell_key(roster.cursor_coordinate).row_key.value
         await pilot.press("m")
-        await wait_for(pilot, lambda: isinstance(app.screen, Pick))
+        await wait_for(pilot, lambda: isinstance(app.screen, Pick) and app.screen.query("#pick"))
         app.screen.query_one("#pick", OptionList).highlighted = 0  # organisation 1, Tops
         await pilot.press("enter")
         await wait_for(pilot, lambda: (hub.session.seats[seat].org, hub.session.seats[seat].group) == (0, "top"))
@@ -340,7 +342,7 @@ async def test_the_console_shows_choices_explanations_answers_and_aims_injects(t
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, DebriefScreen))
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, PickAnswers))
+        await wait_for(pilot, lambda: isinstance(app.screen, PickAnswers) and app.screen.query(SelectionList))
         app.screen.query_one(SelectionList).select_all()
         await pilot.press("enter")
         await wait_for(pilot, lambda: len(hub.session.shown_answers["keys"]) == 1 and not hub.session.shown_answers["names"])

@@ -42,7 +42,7 @@ async def test_the_console_shows_the_browser_address_and_w_shows_its_qr_code(tmp
         await pilot.pause(0.2)
         assert "or open http://192.168.1.20:8765/#TEST34 in a browser" in str(app.screen.query_one("#join-how").render())
         await pilot.press("w")
-        await wait_for(pilot, lambda: isinstance(app.screen, BrowserJoinScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, BrowserJoinScreen) and app.screen.query("#browser-join"))
         shown = app.screen.query_one("#browser-join").render()
         assert "\n".join(qr_lines("http://192.168.1.20:8765/#TEST34")) in str(shown)
         await pilot.press("escape")

@@ -107,11 +107,12 @@ async def _asked_in_choose(pilot) -> None:
     await wait_for(pilot, lambda: app.screen.query_one("#play-middle"))
     app.screen.query_one("#play-middle").press()
     await wait_for(pilot, lambda: app.view.get("session", {}).get("phase") == "brief", timeout=15)
+    # the waits are long: on a busy machine the bots' moves at each phase take a while
     for phase in ("talk", "choose"):
         await pilot.press("ctrl+n")
-        await wait_for(pilot, lambda phase=phase: app.view["session"]["phase"] == phase)
-    await wait_for(pilot, lambda: app.view.get("requests") and app.screen.query_one("#options").option_count == 2)
-    await wait_for(pilot, lambda: "you to: Fix room 412" in screen_text(app), what="the request drawn beside the options")
+        await wait_for(pilot, lambda phase=phase: app.view["session"]["phase"] == phase, timeout=30, what=phase)
+    await wait_for(pilot, lambda: app.view.get("requests") and app.screen.query_one("#options").option_count == 2, timeout=30)
+    await wait_for(pilot, lambda: "you to: Fix room 412" in screen_text(app), timeout=30, what="the request drawn beside the options")
     await pilot.pause(0.3)
 
 

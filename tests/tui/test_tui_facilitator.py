@@ -87,7 +87,9 @@ async def test_the_console_runs_a_session_from_its_keys(hub, tmp_path):
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, Pick))
         await pilot.press("down", "enter")  # organisation 2
-        await wait_for(pilot, lambda: isinstance(app.screen, Pick) and app.screen.title_text.startswith("Pattern"))
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, Pick) and app.screen.title_text.startswith("Pattern") and app.screen.query("#pick")
+        )
         app.screen.query_one("#pick", OptionList).highlighted = 0  # silos
         await pilot.press("enter")
         await wait_for(pilot, lambda: hub.session.orgs[1].pattern == "silos")
@@ -219,7 +221,7 @@ async def test_quitting_the_hosting_console_with_people_online_asks_first(tmp_pa
         ana = await join(app.server.url, app.view["session"]["code"], "Ana")
         await wait_for(pilot, lambda: any(s["connected"] for o in app.view["orgs"] for s in o["seats"]), what="Ana online")
         await pilot.press("ctrl+q")
-        await wait_for(pilot, lambda: isinstance(app.screen, Confirm), what="the question")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm) and app.screen.query(Label), what="the question")
         assert "1 participant lose their connection" in widget_text(app.screen.query_one(Label))
         await pilot.press("n")
         await wait_for(pilot, lambda: not isinstance(app.screen, Confirm))

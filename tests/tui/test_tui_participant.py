@@ -311,7 +311,7 @@ async def seat_in(fac, hub, tmp_path, code, name: str, group: str):
 async def pick_in_picker(pilot, text: str) -> None:
     """In the request picker, move to the entry that says ``text`` and press Enter."""
     app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, RequestPicker), what="the request picker")
+    await wait_for(pilot, lambda: isinstance(app.screen, RequestPicker) and app.screen.query("#ask-options"), what="the request picker")
     options = app.screen.query_one("#ask-options", OptionList)
     prompts = [plain(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
     index = next(i for i, prompt in enumerate(prompts) if text in prompt)
