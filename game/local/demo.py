@@ -116,13 +116,17 @@ class DemoHost(LocalGame):
         await self.link.request({"type": "start"})
         await self.until_past(before)
 
-    async def next_phase(self) -> None:
+    async def next_phase(self, seen: str = "") -> None:
+        """Move the game on from the phase the player sees (``seen``). The player's view is the
+        fresher: the server sends this console's view once a lull comes, so right after a change
+        it may still show the phase before, and a start sent for an advance would be refused."""
         if self.link is None:
             return
-        if self.session.get("phase") in ("choose", "resolve"):
+        if (seen or self.session.get("phase")) in ("choose", "resolve"):
             # the player's choice closed the phase; this console's view trails the player's by a tick
             await self.until_past(self.position(), resting=True, timeout=1.0)
-        phase = self.session.get("phase")
+            seen = ""  # the wait brought this console's view up to date
+        phase = seen or self.session.get("phase")
         if phase not in ("lobby", "brief", "talk", "reveal", "timeout"):
             return
         before = self.position()

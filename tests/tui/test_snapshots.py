@@ -10,6 +10,7 @@ from game.local.demo import DemoHost
 from game.local.embedded import EmbeddedServer
 from game.tui.facilitator.app import FacilitatorApp
 from game.tui.participant.app import ParticipantApp
+from game.tui.participant.screens import PlayScreen
 from tests.tuihelp import screen_text, wait_for
 
 UNTIMED = str(Path(__file__).resolve().parent.parent / "decks" / "untimed.toml")
@@ -33,7 +34,7 @@ async def _into_play(pilot, group_tabs: int = 3) -> None:
     app = pilot.app
     await wait_for(pilot, lambda: app.screen.query_one("#play-bottom"))
     app.screen.query_one("#play-bottom").press()
-    await wait_for(pilot, lambda: app.view.get("session", {}).get("phase") == "brief", timeout=15)
+    await wait_for(pilot, lambda: isinstance(app.screen, PlayScreen) and app.view.get("session", {}).get("phase") == "brief", timeout=15)
     await pilot.pause(0.3)
 
 
@@ -106,7 +107,7 @@ async def _asked_in_choose(pilot) -> None:
     app = pilot.app
     await wait_for(pilot, lambda: app.screen.query_one("#play-middle"))
     app.screen.query_one("#play-middle").press()
-    await wait_for(pilot, lambda: app.view.get("session", {}).get("phase") == "brief", timeout=15)
+    await wait_for(pilot, lambda: isinstance(app.screen, PlayScreen) and app.view.get("session", {}).get("phase") == "brief", timeout=15)
     # the waits are long: on a busy machine the bots' moves at each phase take a while
     for phase in ("talk", "choose"):
         await pilot.press("ctrl+n")

@@ -274,7 +274,7 @@ class ParticipantApp(App[None]):
     async def action_next(self) -> None:
         """Demo and playtest only: move on (the local game plays the facilitator)."""
         if self.local is not None:
-            await self.local.next_phase()
+            await self.local.next_phase(self.view.get("session", {}).get("phase", ""))
 
     async def action_quit(self) -> None:
         if self.link is not None:

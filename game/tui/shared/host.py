@@ -30,8 +30,8 @@ class LocalGame(ABC):
         """Start the first round, once the player's seat is open."""
 
     @abstractmethod
-    async def next_phase(self) -> None:
-        """Move on from the phase the session is in (the player pressed n)."""
+    async def next_phase(self, seen: str = "") -> None:
+        """Move on from the phase the player sees, ``seen`` (the player pressed Ctrl+N)."""
 
     @abstractmethod
     async def close(self) -> None:
