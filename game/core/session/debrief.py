@@ -9,7 +9,7 @@ from typing import Any
 
 from game.core.deck import GROUPS, LEVERS
 from game.core.engine import Change, attribution, counterfactual
-from game.core.session.state import Session
+from game.core.session.state import Session, is_withdrawal
 from game.core.story import story
 from game.core.structure import Shift, describe_shift
 
@@ -111,7 +111,7 @@ def debrief(session: Session) -> dict[str, Any]:
             )
         channels: dict[str, int] = {}
         for m in org.messages:
-            if m["from"] != m["to"] and m.get("request", True) != "":  # a withdrawal is not a message sent
+            if m["from"] != m["to"] and not is_withdrawal(m):
                 key = f"{m['from']}->{m['to']}"
                 channels[key] = channels.get(key, 0) + 1
         opened = sorted(f"{a}->{b}" for a, b in org.state.structure.open)

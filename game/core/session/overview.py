@@ -9,7 +9,7 @@ from typing import Any
 from game.core.deck import GROUPS
 from game.core.messages import FacilitatorView
 from game.core.session.debrief import change_view, debrief, shift_view
-from game.core.session.state import Session
+from game.core.session.state import Session, is_withdrawal
 from game.core.session.views import clock_fields, notices, open_requests, progress
 from game.core.story import archive
 
@@ -45,7 +45,7 @@ def facilitator_view(
                 "seats": sorted(seats, key=lambda s: (GROUPS.index(s["group"]), s["name"])),
                 "progress": progress(session, org.index),
                 "injects_pending": list(org.injects),
-                "messages": sum(1 for m in org.messages if m.get("request", True) != ""),  # withdrawals aside
+                "messages": sum(1 for m in org.messages if not is_withdrawal(m)),
                 "requests": open_requests(session, org.index),
                 "open": sorted(f"{a}->{b}" for a, b in org.state.structure.open),
                 "shifts": [shift_view(session, s) for s in org.state.shifts],

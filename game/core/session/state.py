@@ -258,6 +258,12 @@ def _message_sent(session: Session, e: MessageSent) -> None:
         target.said[(e.sender, e.to)] = target.said.get((e.sender, e.to), 0) + 1
 
 
+def is_withdrawal(message: dict[str, Any]) -> bool:
+    """A conversation line that takes a request back: it stays in the conversation, but it is
+    not a message along the channel."""
+    return message.get("request") == ""
+
+
 def requester_key(seat: str, group: str) -> str:
     """Who asks: the seat, or the bot that plays a group nobody holds."""
     return seat or f"bot:{group}"
